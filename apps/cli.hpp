@@ -1,0 +1,21 @@
+#pragma once
+// Shared conventions of the `essaim` commands: exit codes, usage errors, JSON on stdout.
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace essaim::cli {
+
+enum ExitCode : int { kOk = 0, kInternal = 1, kBadInput = 2 };
+
+// Wrong options or arguments: reported with the command's usage line, exit code 2.
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+int run_command(const std::vector<std::string>& args);
+int validate_command(const std::vector<std::string>& args);
+
+std::string version_string();
+
+}  // namespace essaim::cli

@@ -1,0 +1,60 @@
+#include "models/dest1/outputs.hpp"
+
+namespace essaim::dest1 {
+
+const std::vector<VariableInfo>& series_variables() {
+    static const std::vector<VariableInfo> variables{
+        {"pool", "persons", "eligible pool (not yet identified)", "vivier éligible (non repéré)"},
+        {"waiting", "persons", "identified, waiting for a place", "repérés en attente d'entrée"},
+        {"remob", "persons", "in the parcours, no job", "en parcours, sans emploi"},
+        {"employed", "persons", "in the parcours, in an employment solution", "en parcours, en emploi"},
+        {"post_employed", "persons", "followed up after exit, employed", "suivis après sortie, en emploi"},
+        {"post_unemployed", "persons", "followed up after exit, not employed",
+         "suivis après sortie, sans emploi"},
+        {"identified", "persons/day", "identified (repérage)", "repérés"},
+        {"admitted", "persons/day", "entries into the parcours", "entrées en parcours"},
+        {"gave_up", "persons/day", "gave up waiting", "abandons en attente"},
+        {"job_starts", "persons/day", "job starts", "reprises d'emploi"},
+        {"job_ends", "persons/day", "job ends", "fins d'emploi"},
+        {"dropouts", "persons/day", "dropouts (rupture de parcours)", "ruptures de parcours"},
+        {"exits_positive", "persons/day", "exits in employment", "sorties positives"},
+        {"exits_neutral", "persons/day", "exits without employment", "sorties neutres"},
+        {"barriers_resolved", "barriers/day", "barriers resolved", "freins levés"},
+        {"inflow", "persons/day", "pool inflow", "entrées dans le vivier"},
+        {"followup_ends", "persons/day", "end of post-exit follow-up", "fins de suivi post-sortie"},
+        {"coaches", "coaches", "coach headcount", "effectif de référents"},
+        {"capacity", "persons", "capacity floor(coaches x caseload)", "capacité d'accompagnement"},
+        {"cost", "EUR/day", "cost of the day", "coût du jour"},
+    };
+    return variables;
+}
+
+const std::vector<VariableInfo>& kpi_variables() {
+    static const std::vector<VariableInfo> kpis{
+        {"identified", "persons", "people identified", "personnes repérées"},
+        {"entries", "persons", "entries into the parcours", "entrées en parcours"},
+        {"job_starts", "events", "job starts", "reprises d'emploi"},
+        {"dropouts", "persons", "dropouts", "ruptures de parcours"},
+        {"gave_up", "persons", "gave up waiting", "abandons en attente"},
+        {"exits_positive", "persons", "positive exits", "sorties positives"},
+        {"exits_neutral", "persons", "neutral exits", "sorties neutres"},
+        {"positive_exit_rate", "ratio", "positive exit rate", "taux de sortie positive"},
+        {"mean_days_to_first_job", "days", "mean days from entry to first job",
+         "délai moyen entrée - premier emploi"},
+        {"median_days_to_first_job", "days", "median days from entry to first job",
+         "délai médian entrée - premier emploi"},
+        {"share_job_within_90d", "ratio", "share with a job within 90 days of entry",
+         "part en emploi sous 90 jours"},
+        {"employed_6m_after_exit", "ratio", "employed 6 months after exit", "en emploi 6 mois après la sortie"},
+        {"employed_12m_after_exit", "ratio", "employed 12 months after exit",
+         "en emploi 12 mois après la sortie"},
+        {"mean_waiting_days", "days", "mean days waiting before entry", "attente moyenne avant entrée"},
+        {"capacity_utilisation", "ratio", "capacity utilisation", "taux d'occupation"},
+        {"total_cost", "EUR", "total cost", "coût total"},
+        {"cost_per_entry", "EUR", "cost per entry", "coût par entrée"},
+        {"cost_per_positive_exit", "EUR", "cost per positive exit", "coût par sortie positive"},
+    };
+    return kpis;
+}
+
+}  // namespace essaim::dest1

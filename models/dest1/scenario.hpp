@@ -1,0 +1,117 @@
+#pragma once
+// The validated, immutable description of a Dest1 run (../shared/MODEL.md). Built from TOML by
+// load_scenario() (scenario_toml.hpp); the model never reads files. Field names follow the TOML
+// keys of scenarios/docking.toml; docs/SCENARIOS.md documents each one.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/calendar.hpp"
+
+namespace essaim::dest1 {
+
+inline constexpr int kBarriers = 5;
+inline constexpr std::array<const char*, kBarriers> kBarrierNames{"mobility", "confidence", "digital",
+                                                                 "housing", "health"};
+enum Barrier : int { kMobility = 0, kConfidence = 1, kDigital = 2, kHousing = 3, kHealth = 4 };
+
+inline constexpr int kDurationClasses = 3;
+inline constexpr std::array<const char*, kDurationClasses> kDurationNames{"lt1y", "1to2y", "gt2y"};
+inline constexpr int kDiplomaLevels = 3;
+inline constexpr std::array<const char*, kDiplomaLevels> kDiplomaNames{"low", "mid", "high"};
+
+enum class ParcoursMode { integrated, sequential };
+
+// Who is identified in a territory: shares sum to 1, prevalences are independent probabilities.
+struct Profile {
+    std::array<double, kDurationClasses> duration{0.30, 0.16, 0.54};
+    std::array<double, kDiplomaLevels> diploma{0.54, 0.36, 0.10};
+    std::array<double, kBarriers> prevalence{0.75, 0.70, 0.45, 0.20, 0.25};
+};
+
+struct Sector {
+    std::string name;
+    double weight = 0.0;         // global hiring weight w_s
+    double contract_days = 1.0;  // mean length of a job in this sector
+};
+
+// Reference values of MODEL.md §5; a scenario overrides what it states.
+struct Parameters {
+    ParcoursMode mode = ParcoursMode::integrated;
+    int parcours_days = 456;  // [parcours] duration_days
+    int followup_days = 365;
+    double caseload = 30;
+    double caseload_ref = 30;
+    double contacts_per_week = 1.0;
+    double contacts_ref = 1.0;
+    double alpha = 0.5;
+    double kappa = 0.5;
+    double patience_days = 90;
+
+    double h0_job = 1.0 / 45;
+    double h0_drop = 1.0 / 900;
+    double gamma_confidence = 1.8;
+    double rho_employed = 0.4;
+    double h0_post = 1.0 / 240;
+    double post_job_days = 540;
+    double digital_penalty = 0.5;
+
+    double outreach_per_coach = 0.12;  // [outreach] per_coach_per_day
+    double pool_half = 500;
+
+    double maturity_days = 270;
+    double r0_adjacent = 0.6;
+    double r0_isolated = 0.3;
+
+    std::array<double, kDurationClasses> delta_duration{1.3, 1.0, 0.75};
+    std::array<double, kDiplomaLevels> delta_diploma{0.85, 1.0, 1.2};
+    std::array<double, kBarriers> beta{0.6, 0.7, 0.85, 0.7, 0.6};
+    std::array<double, kBarriers> resolve_per_day{1.0 / 120, 1.0 / 90, 1.0 / 60, 1.0 / 180, 1.0 / 240};
+
+    double coach_cost_per_year = 48000;  // [costs] coach_per_year
+    double hub_fixed_cost_per_year = 60000;
+    double solution_cost = 400;
+};
+
+struct Territory {
+    std::string name;
+    Date open;
+    std::vector<std::pair<Date, double>> coaches;  // step schedule, strictly increasing dates
+    std::int64_t pool = 0;                         // eligible people at the start
+    double inflow_per_day = 0;
+    std::vector<int> neighbours;          // indices into Scenario::territories (validated)
+    std::optional<double> caseload;       // overrides Parameters::caseload (capacity only)
+    std::optional<std::vector<double>> sector_weights;  // per Scenario::sectors; replaces globals
+    std::optional<Profile> profile;       // overrides Scenario::profile
+};
+
+struct Crisis {
+    std::string name;
+    Date start, end;  // both inclusive
+    bool remote = false;
+    double outreach = 1, contacts = 1, jobloss = 1, dropout = 1, inflow = 1;
+    std::vector<double> hire;  // per Scenario::sectors; 1 for a sector the crisis does not name
+};
+
+struct Scenario {
+    std::string name;
+    std::string description;
+    std::string model = "dest1";
+    Date start, end;
+    std::uint64_t seed = 0;
+
+    Parameters parameters;
+    Profile profile;
+    std::vector<Sector> sectors;
+    std::vector<Territory> territories;
+    std::vector<Crisis> crises;
+
+    // Provenance, stored in every output manifest.
+    std::string source_path;
+    std::string source_text;  // the effective document (after extends and --set), as TOML
+};
+
+}  // namespace essaim::dest1

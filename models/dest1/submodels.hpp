@@ -1,0 +1,45 @@
+#pragma once
+// The pure formulas of MODEL.md §3-4, as free functions so that tests check them against the text
+// and the daily loop uses exactly what was checked.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "models/dest1/scenario.hpp"
+
+namespace essaim::dest1 {
+
+// A daily hazard as the probability of at least one event in the day: 1 - exp(-h).
+inline double probability(double hazard) { return -std::expm1(-hazard); }
+
+// Competing events with hazards h_i: event i has probability (h_i / H)(1 - exp(-H)).
+inline double competing_probability(double hazard, double total_hazard) {
+    return total_hazard > 0 ? probability(total_hazard) * (hazard / total_hazard) : 0.0;
+}
+
+// Ramp-up of a hub opened on `open_day`: r0 + (1 - r0)(d - open)/maturity, capped at 1.
+inline double ramp(double r0, int day, int open_day, double maturity_days) {
+    if (maturity_days <= 0) return 1.0;
+    return std::min(1.0, r0 + (1.0 - r0) * (day - open_day) / maturity_days);
+}
+
+// Coaching intensity before any digital penalty:
+// (contacts * m_contacts / contacts_ref)^alpha * min(1, caseload_ref / (active / coaches)),
+// with the caseload factor 1 when nobody is active.
+inline double intensity(const Parameters& p, double m_contacts, int active, double coaches) {
+    const double load = active == 0 ? 1.0 : std::min(1.0, p.caseload_ref * coaches / active);
+    return std::pow(p.contacts_per_week * m_contacts / p.contacts_ref, p.alpha) * load;
+}
+
+// Daily repérage rate: outreach_per_coach * C * r * m_outreach * P / (P + pool_half).
+inline double outreach_rate(const Parameters& p, double coaches, double ramp_factor, double m_outreach,
+                            double pool) {
+    if (pool <= 0) return 0.0;
+    return p.outreach_per_coach * coaches * ramp_factor * m_outreach * pool / (pool + p.pool_half);
+}
+
+// r0 of each territory from the undirected territory graph (Boost.Graph): r0_adjacent when, on
+// its opening day, some neighbour has been open for at least maturity_days, else r0_isolated.
+std::vector<double> initial_ramps(const Scenario& scenario, const std::vector<int>& open_days);
+
+}  // namespace essaim::dest1

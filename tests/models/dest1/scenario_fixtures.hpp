@@ -1,0 +1,67 @@
+#pragma once
+// Scenarios built in code, so model tests do not depend on the TOML reader.
+#include "models/dest1/scenario.hpp"
+
+namespace essaim::dest1::fixtures {
+
+inline std::vector<Sector> reference_sectors() {
+    return {{"cleaning", 0.35, 180}, {"green_spaces", 0.25, 180}, {"catering", 0.20, 120}, {"other", 0.20, 240}};
+}
+
+// Three territories in the spirit of docking.toml: one early, a neighbour opening a year later,
+// an isolated one; one crisis period.
+inline Scenario small_scenario() {
+    Scenario s;
+    s.name = "fixture";
+    s.start = Date{2019, 7, 1};
+    s.end = Date{2022, 6, 30};
+    s.seed = 11;
+    s.sectors = reference_sectors();
+    Territory alpha{"Alpha", Date{2019, 7, 1}, {{Date{2019, 7, 1}, 2}, {Date{2020, 1, 1}, 3}}, 3000, 1.5, {1}, {}, {}, {}};
+    Territory beta{"Beta", Date{2020, 7, 1}, {{Date{2020, 7, 1}, 2}}, 1200, 0.8, {0}, 25.0,
+                   std::vector<double>{0.5, 0.1, 0.3, 0.1}, {}};
+    Territory gamma{"Gamma", Date{2020, 7, 1}, {{Date{2020, 7, 1}, 1}, {Date{2021, 1, 1}, 2}}, 800, 0.5, {}, {}, {}, {}};
+    s.territories = {alpha, beta, gamma};
+    Crisis lockdown;
+    lockdown.name = "lockdown";
+    lockdown.start = Date{2020, 3, 17};
+    lockdown.end = Date{2020, 5, 10};
+    lockdown.remote = true;
+    lockdown.outreach = 0.3;
+    lockdown.contacts = 0.6;
+    lockdown.jobloss = 1.5;
+    lockdown.dropout = 1.3;
+    lockdown.inflow = 1.2;
+    lockdown.hire = {0.6, 0.7, 0.05, 0.4};
+    s.crises = {lockdown};
+    return s;
+}
+
+// A scenario where every agent's process has a closed form: no barriers, no crisis, ramp 1,
+// intensity exactly 1 (caseload = caseload_ref so the load factor is 1), one duration class and
+// diploma level with factor 1, capacity far above the pool so nobody waits, and a finite pool
+// with no inflow that is identified within days, followed long enough for every parcours and
+// follow-up to end before the run does.
+inline Scenario closed_form_scenario(std::int64_t pool = 3000) {
+    Scenario s;
+    s.name = "closed-form";
+    s.start = Date{2020, 1, 1};
+    s.end = Date{2022, 12, 31};
+    s.seed = 5;
+    s.sectors = reference_sectors();
+    Parameters& p = s.parameters;
+    p.caseload = 10000;
+    p.caseload_ref = 10000;
+    p.outreach_per_coach = 200;
+    p.pool_half = 1;
+    p.r0_isolated = 1.0;
+    p.r0_adjacent = 1.0;
+    p.patience_days = 1e9;
+    s.profile.duration = {0, 1, 0};  // 1to2y: delta 1.0
+    s.profile.diploma = {0, 1, 0};   // mid: delta 1.0
+    s.profile.prevalence = {0, 0, 0, 0, 0};
+    s.territories = {Territory{"Solo", s.start, {{s.start, 1}}, pool, 0.0, {}, {}, {}, {}}};
+    return s;
+}
+
+}  // namespace essaim::dest1::fixtures
