@@ -71,6 +71,19 @@ nlohmann::ordered_json kpi_json(const dest1::KpiValues& values) {
     return object;
 }
 
+// Pads or cuts a UTF-8 name to `width` characters (territory names carry accents).
+std::string fit(const std::string& text, std::size_t width) {
+    std::string out;
+    std::size_t chars = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const bool starts_char = (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
+        if (starts_char && chars == width) break;
+        chars += starts_char;
+        out += text[i];
+    }
+    return out + std::string(width - chars, ' ');
+}
+
 std::string cell(double value, int precision) {
     if (std::isnan(value)) return "-";
     std::ostringstream out;
@@ -88,7 +101,7 @@ void print_summary(std::ostream& out, const dest1::Scenario& scenario, const des
         << std::setw(11) << "days->job" << std::setw(8) << "util." << std::setw(14)
         << "EUR/pos.exit" << '\n';
     auto row = [&](const std::string& name, const KpiValues& k) {
-        out << std::left << std::setw(22) << name.substr(0, 21) << std::right << std::setw(9)
+        out << fit(name, 21) << ' ' << std::setw(9)
             << cell(k[kKpiEntries], 0) << std::setw(8) << cell(k[kKpiJobStarts], 0) << std::setw(10)
             << cell(k[kKpiExitsPositive], 0) << std::setw(10) << cell(k[kKpiPositiveExitRate], 3)
             << std::setw(11) << cell(k[kKpiMeanDaysToFirstJob], 1) << std::setw(8)

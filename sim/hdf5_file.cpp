@@ -1,0 +1,355 @@
+#include "sim/hdf5_file.hpp"
+
+#include <hdf5.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <stdexcept>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+namespace essaim::hdf5 {
+
+static_assert(std::is_same_v<hid_t, std::int64_t>, "hid_t is stored as std::int64_t");
+
+namespace {
+
+// Above this size a 1-D dataset is worth chunking and compressing.
+constexpr std::size_t kCompressFromBytes = 16 * 1024;
+// HDF5's default chunk cache is 1 MiB per dataset: larger chunks would bypass it.
+constexpr std::size_t kMaxChunkBytes = 1024 * 1024;
+constexpr unsigned kDeflateLevel = 4;
+
+// The HDF5 library prints its error stack to stderr by default; we report through exceptions
+// instead. Called before the first HDF5 call of every entry point that may fail.
+void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+// The most specific message on HDF5's error stack (e.g. "unable to open file: ... errno = 2"),
+// which then is cleared so that it does not leak into the next report.
+std::string hdf5_reason() {
+    std::string reason;
+    H5Ewalk2(
+        H5E_DEFAULT, H5E_WALK_UPWARD,
+        [](unsigned n, const H5E_error2_t* error, void* data) -> herr_t {
+            if (n == 0 && error->desc != nullptr) *static_cast<std::string*>(data) = error->desc;
+            return 0;
+        },
+        &reason);
+    H5Eclear2(H5E_DEFAULT);
+    return reason;
+}
+
+[[noreturn]] void throw_error(std::string_view file, std::string_view object,
+                              std::string_view what) {
+    std::string message = "HDF5 file '" + std::string(file) + "'";
+    if (!object.empty()) message += ", object '" + std::string(object) + "'";
+    message += ": " + std::string(what);
+    const std::string reason = hdf5_reason();
+    if (!reason.empty()) message += " (" + reason + ")";
+    throw std::runtime_error(message);
+}
+
+// Closes an HDF5 identifier of any kind at scope exit; for the short-lived types, dataspaces and
+// property lists used while creating an object.
+class Id {
+public:
+    explicit Id(hid_t id) : id_(id) {}
+    Id(Id&& other) noexcept : id_(other.release()) {}
+    Id(const Id&) = delete;
+    Id& operator=(const Id&) = delete;
+    ~Id() {
+        if (id_ >= 0) H5Idec_ref(id_);
+    }
+    hid_t get() const { return id_; }
+    bool ok() const { return id_ >= 0; }
+    hid_t release() noexcept { return std::exchange(id_, -1); }
+
+private:
+    hid_t id_;
+};
+
+Id utf8_string_type() {
+    Id type(H5Tcopy(H5T_C_S1));
+    if (type.ok() && H5Tset_size(type.get(), H5T_VARIABLE) >= 0 &&
+        H5Tset_cset(type.get(), H5T_CSET_UTF8) >= 0)
+        return type;
+    return Id(-1);
+}
+
+std::vector<const char*> c_strings(const std::vector<std::string>& values) {
+    std::vector<const char*> pointers;
+    pointers.reserve(values.size());
+    for (const auto& value : values) pointers.push_back(value.c_str());
+    return pointers;
+}
+
+// Chunk shape for a float or integer array: whole array if it fits in kMaxChunkBytes, otherwise
+// the leading dimensions are halved first, so that a chunk holds complete trailing rows (e.g. all
+// variables of all territories for a run of days).
+std::vector<hsize_t> chunk_shape(const std::vector<hsize_t>& shape, std::size_t element_size) {
+    std::vector<hsize_t> chunk = shape;
+    auto bytes = [&] {
+        std::size_t total = element_size;
+        for (hsize_t n : chunk) total *= n;
+        return total;
+    };
+    for (std::size_t d = 0; d < chunk.size() && bytes() > kMaxChunkBytes;) {
+        if (chunk[d] > 1)
+            chunk[d] = (chunk[d] + 1) / 2;
+        else
+            ++d;
+    }
+    return chunk;
+}
+
+// Creates and writes a dataset; chunked with shuffle + deflate when `compress` is set.
+hid_t create_dataset(hid_t parent, const std::string& name, hid_t file_type, hid_t mem_type,
+                     const std::vector<hsize_t>& shape, std::size_t element_size, bool compress,
+                     const void* data) {
+    Id space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr));
+    if (!space.ok()) return -1;
+    Id create(H5Pcreate(H5P_DATASET_CREATE));
+    if (!create.ok()) return -1;
+    const bool empty = std::find(shape.begin(), shape.end(), 0) != shape.end();
+    if (compress && !empty) {
+        const auto chunk = chunk_shape(shape, element_size);
+        if (H5Pset_chunk(create.get(), static_cast<int>(chunk.size()), chunk.data()) < 0 ||
+            H5Pset_shuffle(create.get()) < 0 || H5Pset_deflate(create.get(), kDeflateLevel) < 0)
+            return -1;
+    }
+    Id dataset(H5Dcreate2(parent, name.c_str(), file_type, space.get(), H5P_DEFAULT, create.get(),
+                          H5P_DEFAULT));
+    if (!dataset.ok()) return -1;
+    if (!empty && H5Dwrite(dataset.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        return -1;
+    return dataset.release();
+}
+
+}  // namespace
+
+// ---- Object
+
+Object::Object(std::int64_t id, std::string file, std::string name)
+    : id_(id), file_(std::move(file)), name_(std::move(name)) {}
+
+Object::Object(Object&& other) noexcept
+    : id_(std::exchange(other.id_, -1)),
+      file_(std::move(other.file_)),
+      name_(std::move(other.name_)) {}
+
+Object& Object::operator=(Object&& other) noexcept {
+    if (this != &other) {
+        release();
+        id_ = std::exchange(other.id_, -1);
+        file_ = std::move(other.file_);
+        name_ = std::move(other.name_);
+    }
+    return *this;
+}
+
+Object::~Object() { release(); }
+
+std::int64_t Object::take_id() noexcept { return std::exchange(id_, -1); }
+
+void Object::release() noexcept {
+    // H5Idec_ref closes files, groups and datasets alike. A failure here (e.g. the file was
+    // already closed by File::close) has nowhere to go; the error stack is just dropped.
+    if (id_ >= 0 && H5Idec_ref(id_) < 0) H5Eclear2(H5E_DEFAULT);
+    id_ = -1;
+}
+
+std::string Object::child_name(std::string_view name) const {
+    return (name_ == "/" ? "" : name_) + "/" + std::string(name);
+}
+
+void Object::fail(std::string_view object, std::string_view what) const {
+    throw_error(file_, object, what);
+}
+
+namespace {
+
+// Writes one attribute of `count` elements (0 for a scalar) of `type` on `owner`.
+bool write_attribute(hid_t owner, std::string_view name, hid_t type, const void* data,
+                     std::size_t count, bool scalar) {
+    const hsize_t dims[1] = {count};
+    Id space(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, nullptr));
+    if (!space.ok()) return false;
+    const std::string attr_name(name);
+    Id attribute(H5Acreate2(owner, attr_name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT));
+    if (!attribute.ok()) return false;
+    if (!scalar && count == 0) return true;
+    return H5Awrite(attribute.get(), type, data) >= 0;
+}
+
+}  // namespace
+
+void Object::set_attr_string(std::string_view name, std::string_view value) const {
+    silence_hdf5();
+    const std::string copy(value);
+    const char* pointer = copy.c_str();
+    Id type = utf8_string_type();
+    if (!type.ok() || !write_attribute(id_, name, type.get(), &pointer, 0, true))
+        fail(name_, "cannot write string attribute '" + std::string(name) + "'");
+}
+
+void Object::set_attr_int(std::string_view name, std::int64_t value) const {
+    silence_hdf5();
+    if (!write_attribute(id_, name, H5T_NATIVE_INT64, &value, 0, true))
+        fail(name_, "cannot write integer attribute '" + std::string(name) + "'");
+}
+
+void Object::set_attr_uint(std::string_view name, std::uint64_t value) const {
+    silence_hdf5();
+    if (!write_attribute(id_, name, H5T_NATIVE_UINT64, &value, 0, true))
+        fail(name_, "cannot write integer attribute '" + std::string(name) + "'");
+}
+
+void Object::set_attr_double(std::string_view name, double value) const {
+    silence_hdf5();
+    if (!write_attribute(id_, name, H5T_NATIVE_DOUBLE, &value, 0, true))
+        fail(name_, "cannot write float attribute '" + std::string(name) + "'");
+}
+
+void Object::set_attr_strings(std::string_view name, const std::vector<std::string>& values) const {
+    silence_hdf5();
+    const auto pointers = c_strings(values);
+    Id type = utf8_string_type();
+    if (!type.ok() ||
+        !write_attribute(id_, name, type.get(), pointers.data(), pointers.size(), false))
+        fail(name_, "cannot write string array attribute '" + std::string(name) + "'");
+}
+
+// ---- Group
+
+Group::Group(std::int64_t id, std::string file, std::string name)
+    : Object(id, std::move(file), std::move(name)) {}
+
+Group Group::create_group(std::string_view name) const {
+    silence_hdf5();
+    const std::string full = child_name(name);
+    const std::string local(name);
+    const hid_t group = H5Gcreate2(id(), local.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (group < 0) fail(full, "cannot create group");
+    return Group(group, file_name(), full);
+}
+
+Object Group::write_numeric(std::string_view name, std::int64_t mem_type, const void* data,
+                            std::size_t count, std::size_t element_size) const {
+    silence_hdf5();
+    const std::string full = child_name(name);
+    const hid_t dataset =
+        create_dataset(id(), std::string(name), mem_type, mem_type, {static_cast<hsize_t>(count)},
+                       element_size, count * element_size >= kCompressFromBytes, data);
+    if (dataset < 0) fail(full, "cannot write dataset");
+    return Object(dataset, file_name(), full);
+}
+
+Object Group::write_dataset(std::string_view name, std::span<const std::int8_t> values) const {
+    return write_numeric(name, H5T_NATIVE_INT8, values.data(), values.size(), sizeof(std::int8_t));
+}
+
+Object Group::write_dataset(std::string_view name, std::span<const std::uint8_t> values) const {
+    return write_numeric(name, H5T_NATIVE_UINT8, values.data(), values.size(),
+                         sizeof(std::uint8_t));
+}
+
+Object Group::write_dataset(std::string_view name, std::span<const std::int32_t> values) const {
+    return write_numeric(name, H5T_NATIVE_INT32, values.data(), values.size(),
+                         sizeof(std::int32_t));
+}
+
+Object Group::write_dataset(std::string_view name, std::span<const std::int64_t> values) const {
+    return write_numeric(name, H5T_NATIVE_INT64, values.data(), values.size(),
+                         sizeof(std::int64_t));
+}
+
+Object Group::write_dataset(std::string_view name, std::span<const double> values) const {
+    return write_numeric(name, H5T_NATIVE_DOUBLE, values.data(), values.size(), sizeof(double));
+}
+
+Object Group::write_strings(std::string_view name, const std::vector<std::string>& values) const {
+    silence_hdf5();
+    const std::string full = child_name(name);
+    const auto pointers = c_strings(values);
+    Id type = utf8_string_type();
+    const hid_t dataset = type.ok()
+                              ? create_dataset(id(), std::string(name), type.get(), type.get(),
+                                               {static_cast<hsize_t>(values.size())},
+                                               sizeof(const char*), false, pointers.data())
+                              : -1;
+    if (dataset < 0) fail(full, "cannot write string dataset");
+    return Object(dataset, file_name(), full);
+}
+
+Object Group::write_array(std::string_view name, std::span<const double> values,
+                          const std::vector<std::size_t>& shape) const {
+    silence_hdf5();
+    const std::string full = child_name(name);
+    std::vector<hsize_t> dims(shape.begin(), shape.end());
+    std::size_t count = 1;
+    for (std::size_t n : shape) count *= n;
+    if (shape.empty() || count != values.size())
+        throw std::runtime_error("HDF5 file '" + file_name() + "', object '" + full +
+                                 "': shape does not match the number of values");
+    const hid_t dataset =
+        create_dataset(id(), std::string(name), H5T_NATIVE_DOUBLE, H5T_NATIVE_DOUBLE, dims,
+                       sizeof(double), true, values.data());
+    if (dataset < 0) fail(full, "cannot write array dataset");
+    return Object(dataset, file_name(), full);
+}
+
+// ---- File
+
+File::File(std::int64_t id, std::string file, std::string name)
+    : Group(id, std::move(file), std::move(name)) {}
+
+File File::create(const std::string& path, const std::string& display_name) {
+    silence_hdf5();
+    const std::string shown = display_name.empty() ? path : display_name;
+    Id access(H5Pcreate(H5P_FILE_ACCESS));
+    // Closing the file closes everything opened from it, so that after close() the file on disk
+    // is complete and may be renamed or removed even if some handle is still alive.
+    if (!access.ok() || H5Pset_fclose_degree(access.get(), H5F_CLOSE_STRONG) < 0)
+        throw_error(shown, "", "cannot set up file access");
+    const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get());
+    if (file < 0) throw_error(shown, "", "cannot create file");
+    return File(file, shown, "/");
+}
+
+void File::close() {
+    silence_hdf5();
+    const std::int64_t file = take_id();
+    if (file >= 0 && H5Fclose(file) < 0) fail("", "cannot close file");
+}
+
+// ---- Atomic write
+
+void write_file_atomically(const std::string& path, const std::function<void(File&)>& fill) {
+    const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
+    try {
+        {
+            File file = File::create(temporary, path);
+            fill(file);
+            file.close();
+        }
+        std::error_code error;
+        std::filesystem::rename(temporary, path, error);
+        if (error)
+            throw std::runtime_error("HDF5 file '" + path + "': cannot rename '" + temporary +
+                                     "' to it (" + error.message() + ")");
+    } catch (...) {
+        std::error_code ignored;
+        std::filesystem::remove(temporary, ignored);
+        throw;
+    }
+}
+
+std::string library_version() {
+    unsigned major = 0, minor = 0, release = 0;
+    H5get_libversion(&major, &minor, &release);
+    return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(release);
+}
+
+}  // namespace essaim::hdf5
