@@ -71,7 +71,8 @@ STRINGS = {
         "capacity_total": "capacity (total)",
         "fig_entries_title": "Cumulative entries into the parcours",
         "fig_entries_caption": "Cumulative number of entries into the parcours since the start of "
-                               "the run, in total (thick line) and per territory.",
+                               "the run: all territories together (top) and per territory "
+                               "(bottom).",
         "fig_entries_y": "entries (cumulative)",
         "fig_flows_title": "Monthly flows (all territories)",
         "fig_flows_caption": "Events per calendar month, all territories together: entries, job "
@@ -104,6 +105,7 @@ STRINGS = {
         "err_shape": "{path}: inconsistent file: {what}",
         "err_output_dir": "{path}: output directory does not exist",
         "err_same": "{path}: the output would overwrite the input run file",
+        "err_write": "{path}: cannot write the report ({error})",
         "err_internal": "internal error while writing {path}: {error}",
         "err_matplotlib": "matplotlib is not available ({error}); install "
                           "python3-matplotlib",
@@ -150,7 +152,8 @@ STRINGS = {
         "capacity_total": "capacité (total)",
         "fig_entries_title": "Entrées en parcours cumulées",
         "fig_entries_caption": "Nombre cumulé d'entrées en parcours depuis le début de la "
-                               "simulation, au total (trait épais) et par territoire.",
+                               "simulation : tous territoires confondus (en haut) et par "
+                               "territoire (en bas).",
         "fig_entries_y": "entrées (cumul)",
         "fig_flows_title": "Flux mensuels (tous territoires)",
         "fig_flows_caption": "Événements par mois civil, tous territoires confondus : entrées, "
@@ -185,6 +188,7 @@ STRINGS = {
         "err_shape": "{path} : fichier incohérent : {what}",
         "err_output_dir": "{path} : le répertoire de sortie n'existe pas",
         "err_same": "{path} : la sortie écraserait le fichier de résultats",
+        "err_write": "{path} : impossible d'écrire le rapport ({error})",
         "err_internal": "erreur interne en écrivant {path} : {error}",
         "err_matplotlib": "matplotlib indisponible ({error}) ; installer "
                           "python3-matplotlib",
@@ -386,6 +390,11 @@ def date_axis(ax, text):
     ax.grid(True, alpha=0.3)
 
 
+def legend_outside(ax):
+    """Legend to the right of the axes, so that it never hides data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+
+
 def by_territory(run, matrix, text):
     """Columns of matrix (days x territories) with their labels; beyond MAX_TERRITORIES_IN_FIGURES
     the territories with the smallest totals are summed into one 'other territories' column."""
@@ -420,21 +429,23 @@ def plot_figures(run, text):
     ax.set_ylabel(text["fig_parcours_y"])
     ax.set_ylim(bottom=0)
     date_axis(ax, text)
-    ax.legend(loc="upper left", fontsize="small", ncol=2 if len(labels) > 6 else 1)
+    legend_outside(ax)
     figures.append(("fig_parcours", figure_to_base64(fig)))
 
-    # (2) Cumulative entries, total and per territory.
+    # (2) Cumulative entries: total on top, per territory below (their scales differ).
     cumulative = np.cumsum(s["admitted"], axis=0)
     columns, labels = by_territory(run, cumulative, text)
-    fig, ax = plt.subplots(figsize=(10, 4.5))
-    ax.plot(days, cumulative.sum(axis=1), color="black", linewidth=2.5, label=text["total"])
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
+    top.plot(days, cumulative.sum(axis=1), color="black", linewidth=2, label=text["total"])
     for i, (column, label) in enumerate(zip(columns, labels)):
-        ax.plot(days, column, color=colors[i % len(colors)], linewidth=1.3, label=label)
-    ax.set_title(text["fig_entries_title"])
-    ax.set_ylabel(text["fig_entries_y"])
-    ax.set_ylim(bottom=0)
-    date_axis(ax, text)
-    ax.legend(loc="upper left", fontsize="small", ncol=2 if len(labels) > 6 else 1)
+        bottom.plot(days, column, color=colors[i % len(colors)], linewidth=1.3, label=label)
+    top.set_title(text["fig_entries_title"])
+    for ax in (top, bottom):
+        ax.set_ylabel(text["fig_entries_y"])
+        ax.set_ylim(bottom=0)
+        date_axis(ax, text)
+        legend_outside(ax)
+    top.set_xlabel("")
     figures.append(("fig_entries", figure_to_base64(fig)))
 
     # (3) Monthly flows, all territories together.
@@ -455,7 +466,7 @@ def plot_figures(run, text):
     ax.set_ylabel(text["fig_flows_y"])
     ax.set_ylim(bottom=0)
     date_axis(ax, text)
-    ax.legend(loc="upper left", fontsize="small")
+    legend_outside(ax)
     figures.append(("fig_flows", figure_to_base64(fig)))
 
     # (4) Pool and waiting list totals, one panel each (their scales differ a lot).
@@ -466,7 +477,7 @@ def plot_figures(run, text):
     for ax, key in ((top, "pool"), (bottom, "waiting")):
         ax.set_ylabel(text[key])
         ax.set_ylim(bottom=0)
-        ax.legend(loc="upper right", fontsize="small")
+        legend_outside(ax)
         date_axis(ax, text)
     top.set_xlabel("")
     figures.append(("fig_pool", figure_to_base64(fig)))
@@ -742,7 +753,12 @@ def main(argv=None):
             error(text["err_matplotlib"].format(error=exc))
             return 1
         figures = plot_figures(run, text)
-        write_atomically(args.output, render_html(run, figures, text, args.lang))
+        page = render_html(run, figures, text, args.lang)
+        try:
+            write_atomically(args.output, page)
+        except OSError as exc:
+            error(text["err_write"].format(path=args.output, error=exc))
+            return 1
     except Exception as exc:
         traceback.print_exc(file=sys.stderr)
         error(text["err_internal"].format(path=args.output, error=exc))

@@ -13,3 +13,12 @@ double median(std::vector<double> values);
 double ratio(double numerator, double denominator);
 
 }  // namespace essaim::analysis
+
+namespace essaim::analysis {
+
+// Mean and median of integer-valued observations given as counts per value (index = value):
+// exact, in memory that does not grow with the number of observations. NaN when empty.
+double histogram_mean(const std::vector<double>& counts);
+double histogram_median(const std::vector<double>& counts);
+
+}  // namespace essaim::analysis

@@ -41,6 +41,7 @@ Pooled run_replications(const Scenario& s, int replications) {
         append(pooled.agents.identified_day, a.identified_day);
         append(pooled.agents.first_job_day, a.first_job_day);
         append(pooled.agents.exit_day, a.exit_day);
+        append(pooled.agents.end_day, a.end_day);
         append(pooled.agents.outcome, a.outcome);
         append(pooled.agents.final_state, a.final_state);
         append(pooled.agents.state_6m, a.state_6m);
@@ -355,4 +356,85 @@ TEST_CASE("KPIs are consistent with the agent table and the series") {
     CHECK(k[kKpiTotalCost] == doctest::Approx(expected_cost));
     CHECK(k[kKpiCapacityUtilisation] > 0.0);
     CHECK(k[kKpiCapacityUtilisation] <= 1.0);
+}
+
+TEST_CASE("give-up times of people who wait: geometric with p = 1 - exp(-1/patience)") {
+    // One place, taken on day 0 by someone who never leaves within the run: everyone else waits
+    // until they give up, and returns to the pool.
+    Scenario s = fixtures::closed_form_scenario(5000);
+    s.end = Date{2020, 12, 31};  // shorter than one parcours
+    s.parameters.caseload = s.parameters.caseload_ref = 1;
+    s.parameters.h0_drop = 0;
+    s.parameters.outreach_per_coach = 8;
+    s.parameters.pool_half = 1;
+    s.parameters.patience_days = 90;
+    const int horizon = 150;  // follow each person's first 150 days of waiting
+    const Pooled pooled = run_replications(s, 4);
+    const double p = probability(1.0 / 90);
+    std::vector<double> observed(horizon + 1, 0.0), expected(horizon + 1, 0.0);
+    const int last_day = Calendar(s.start, s.end).last_day();
+    double n = 0;
+    for (std::size_t i = 0; i < pooled.agents.identified_day.size(); ++i) {
+        const int identified = pooled.agents.identified_day[i];
+        if (pooled.agents.entry_day[i] >= 0 || identified + horizon > last_day) continue;
+        n += 1;
+        const bool gave_up = pooled.agents.final_state[i] == kGaveUp;
+        const int wait = gave_up ? pooled.agents.end_day[i] - identified : horizon + 1;
+        REQUIRE(wait >= 1);  // nobody gives up on the day they are identified
+        observed[std::min(wait, horizon + 1) - 1] += 1;
+    }
+    double tail = 1;
+    for (int k = 1; k <= horizon; ++k) {
+        expected[k - 1] = std::pow(1 - p, k - 1) * p;
+        tail -= expected[k - 1];
+    }
+    expected[horizon] = tail;
+    REQUIRE(n > 4000);
+    // Pool the sparse far tail so that every bin expects at least 20.
+    std::vector<double> obs, exp;
+    double pooled_obs = 0, pooled_exp = 0;
+    for (int k = 0; k <= horizon; ++k) {
+        if (n * expected[k] >= 20) {
+            obs.push_back(observed[k]);
+            exp.push_back(expected[k]);
+        } else {
+            pooled_obs += observed[k];
+            pooled_exp += expected[k];
+        }
+    }
+    obs.push_back(pooled_obs);
+    exp.push_back(pooled_exp);
+    CHECK(chi2_statistic(obs, exp) < chi2_critical(static_cast<int>(obs.size()) - 1));
+}
+
+TEST_CASE("follow-up under a crisis: employment 6 months after exit with a time-varying job loss") {
+    Scenario s = fixtures::closed_form_scenario(4000);
+    Crisis shock;
+    shock.name = "shock";
+    shock.start = Date{2021, 5, 1};  // inside most people's first six months after exit
+    shock.end = Date{2021, 7, 31};
+    shock.jobloss = 6.0;
+    s.crises = {shock};
+    s.sectors = {{"only", 1.0, 1e9}};  // jobs in the parcours (almost) never end: many exit employed
+    const Pooled pooled = run_replications(s, 4);
+    const Calendar calendar(s.start, s.end);
+    const int crisis_from = calendar.day_of(shock.start), crisis_to = calendar.day_of(shock.end);
+    const Parameters& p = s.parameters;
+    const double find = probability(p.h0_post);
+    // Each exit's chance of being employed 182 days later, from its own exit state and dates.
+    double expected = 0, variance = 0, observed = 0;
+    for (std::size_t i = 0; i < pooled.agents.exit_day.size(); ++i) {
+        const int exit = pooled.agents.exit_day[i];
+        if (exit < 0 || exit + 182 > calendar.last_day()) continue;
+        double e = pooled.agents.outcome[i] == 1 ? 1.0 : 0.0;
+        for (int d = exit + 1; d <= exit + 182; ++d) {
+            const double m = (d >= crisis_from && d <= crisis_to) ? shock.jobloss : 1.0;
+            e = e * (1 - probability(m / p.post_job_days)) + (1 - e) * find;
+        }
+        expected += e;
+        variance += e * (1 - e);
+        observed += pooled.agents.state_6m[i] == kPostEmployed;
+    }
+    REQUIRE(variance > 100);
+    CHECK(std::abs(observed - expected) < essaim::test::kZ * std::sqrt(variance));
 }
