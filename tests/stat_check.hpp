@@ -29,6 +29,30 @@ inline double chi2_statistic(const std::vector<double>& observed, const std::vec
     return statistic;
 }
 
+// Pearson's test with bins expecting fewer than `min_expected` counts pooled into one, as the
+// chi-square approximation needs: true when the statistic stays under the kZ-level critical value.
+inline bool chi2_pooled_ok(const std::vector<double>& observed, const std::vector<double>& probability,
+                           double min_expected = 20) {
+    double n = 0;
+    for (double o : observed) n += o;
+    std::vector<double> obs, prob;
+    double pooled_obs = 0, pooled_prob = 0;
+    for (std::size_t i = 0; i < observed.size(); ++i) {
+        if (n * probability[i] >= min_expected) {
+            obs.push_back(observed[i]);
+            prob.push_back(probability[i]);
+        } else {
+            pooled_obs += observed[i];
+            pooled_prob += probability[i];
+        }
+    }
+    if (pooled_prob > 0) {
+        obs.push_back(pooled_obs);
+        prob.push_back(pooled_prob);
+    }
+    return obs.size() >= 2 && chi2_statistic(obs, prob) < chi2_critical(static_cast<int>(obs.size()) - 1);
+}
+
 // |estimate - truth| within kZ standard errors of a proportion p estimated from n trials.
 inline bool proportion_close(double estimate, double p, double n) {
     return std::abs(estimate - p) <= kZ * std::sqrt(p * (1 - p) / n) + 1e-12;

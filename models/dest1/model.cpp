@@ -315,8 +315,10 @@ void simulate_territory(const Shared& sh, int t, DailySeries& series, TerritoryO
         intensity[1] = intensity[0] * (sh.crisis.remote[d] ? p.digital_penalty : 1.0);
         std::array<double, 2> drop_factor;
         std::array<std::array<double, kBarriers>, 2> p_resolve;
+        // A zero base hazard stays zero even at zero intensity (0 x infinity would be NaN).
+        const double base_drop = p.h0_drop * sh.crisis.dropout[d];
         for (int k = 0; k < 2; ++k) {
-            drop_factor[k] = p.h0_drop * sh.crisis.dropout[d] * std::pow(intensity[k], -p.kappa);
+            drop_factor[k] = base_drop > 0 ? base_drop * std::pow(intensity[k], -p.kappa) : 0.0;
             for (int b = 0; b < kBarriers; ++b)
                 p_resolve[k][b] = probability(p.resolve_per_day[b] * intensity[k] * ramp_factor);
         }

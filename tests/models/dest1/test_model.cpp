@@ -390,21 +390,7 @@ TEST_CASE("give-up times of people who wait: geometric with p = 1 - exp(-1/patie
     }
     expected[horizon] = tail;
     REQUIRE(n > 4000);
-    // Pool the sparse far tail so that every bin expects at least 20.
-    std::vector<double> obs, exp;
-    double pooled_obs = 0, pooled_exp = 0;
-    for (int k = 0; k <= horizon; ++k) {
-        if (n * expected[k] >= 20) {
-            obs.push_back(observed[k]);
-            exp.push_back(expected[k]);
-        } else {
-            pooled_obs += observed[k];
-            pooled_exp += expected[k];
-        }
-    }
-    obs.push_back(pooled_obs);
-    exp.push_back(pooled_exp);
-    CHECK(chi2_statistic(obs, exp) < chi2_critical(static_cast<int>(obs.size()) - 1));
+    CHECK(essaim::test::chi2_pooled_ok(observed, expected));
 }
 
 TEST_CASE("follow-up under a crisis: employment 6 months after exit with a time-varying job loss") {
@@ -437,4 +423,29 @@ TEST_CASE("follow-up under a crisis: employment 6 months after exit with a time-
     }
     REQUIRE(variance > 100);
     CHECK(std::abs(observed - expected) < essaim::test::kZ * std::sqrt(variance));
+}
+
+TEST_CASE("zero intensity: everyone active drops out, unless the base dropout hazard is zero") {
+    Scenario s = fixtures::closed_form_scenario(500);
+    Crisis silence;
+    silence.name = "no contact at all";
+    silence.start = Date{2020, 2, 1};
+    silence.end = Date{2020, 2, 1};
+    silence.contacts = 0;
+    s.crises = {silence};
+    RunOptions options;
+    options.seed = 1;
+    const RunResult with_dropout = run(s, options);
+    const int day = Calendar(s.start, s.end).day_of(silence.start);
+    double active_before = 0;
+    for (int t = 0; t < with_dropout.series.n_units(); ++t) {
+        const double* before = with_dropout.series.row(day - 1, t);
+        active_before += before[kCountRemob] + before[kCountEmployed];
+        CHECK(with_dropout.series.row(day, t)[kDropouts] == active_before);
+    }
+    CHECK(active_before > 0);
+    s.crises[0].dropout = 0;  // base hazard 0: no dropout, and no NaN anywhere
+    const RunResult without = run(s, options);
+    CHECK(without.series.row(day, 0)[kDropouts] == 0);
+    for (double v : without.series.values()) REQUIRE_FALSE(std::isnan(v));
 }
