@@ -11,7 +11,8 @@
 
 namespace {
 
-constexpr const char* kUsage = R"(essaim - agent-based simulation of employment-inclusion programmes (Dest1)
+constexpr const char* kUsage =
+    R"(essaim - agent-based simulation of employment-inclusion programmes (Dest1)
 
 Usage: essaim COMMAND [OPTIONS]
 

@@ -1,8 +1,8 @@
 // `essaim run` and `essaim validate`.
-#include <boost/program_options.hpp>
-#include <boost/version.hpp>
 #include <oneapi/tbb/version.h>
 
+#include <boost/program_options.hpp>
+#include <boost/version.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -25,8 +25,8 @@ namespace fs = std::filesystem;
 std::string version_string() {
     std::ostringstream out;
     out << "essaim " << ESSAIM_VERSION << " (commit " << ESSAIM_GIT_COMMIT << ")\n"
-        << "boost " << BOOST_LIB_VERSION << ", oneTBB " << TBB_VERSION_MAJOR << '.' << TBB_VERSION_MINOR
-        << ", Random123 Philox4x64-10, compiler " << __VERSION__;
+        << "boost " << BOOST_LIB_VERSION << ", oneTBB " << TBB_VERSION_MAJOR << '.'
+        << TBB_VERSION_MINOR << ", Random123 Philox4x64-10, compiler " << __VERSION__;
     return out.str();
 }
 
@@ -91,8 +91,8 @@ std::string cell(double value, int precision) {
     return out.str();
 }
 
-void print_summary(std::ostream& out, const dest1::Scenario& scenario, const dest1::RunResult& result,
-                   std::uint64_t seed, std::uint64_t replication) {
+void print_summary(std::ostream& out, const dest1::Scenario& scenario,
+                   const dest1::RunResult& result, std::uint64_t seed, std::uint64_t replication) {
     using namespace dest1;
     out << "Scenario " << scenario.name << ": " << to_iso(scenario.start) << " .. "
         << to_iso(scenario.end) << ", seed " << seed << ", replication " << replication << "\n\n";
@@ -101,10 +101,10 @@ void print_summary(std::ostream& out, const dest1::Scenario& scenario, const des
         << std::setw(11) << "days->job" << std::setw(8) << "util." << std::setw(14)
         << "EUR/pos.exit" << '\n';
     auto row = [&](const std::string& name, const KpiValues& k) {
-        out << fit(name, 21) << ' ' << std::setw(9)
-            << cell(k[kKpiEntries], 0) << std::setw(8) << cell(k[kKpiJobStarts], 0) << std::setw(10)
-            << cell(k[kKpiExitsPositive], 0) << std::setw(10) << cell(k[kKpiPositiveExitRate], 3)
-            << std::setw(11) << cell(k[kKpiMeanDaysToFirstJob], 1) << std::setw(8)
+        out << fit(name, 21) << ' ' << std::setw(9) << cell(k[kKpiEntries], 0) << std::setw(8)
+            << cell(k[kKpiJobStarts], 0) << std::setw(10) << cell(k[kKpiExitsPositive], 0)
+            << std::setw(10) << cell(k[kKpiPositiveExitRate], 3) << std::setw(11)
+            << cell(k[kKpiMeanDaysToFirstJob], 1) << std::setw(8)
             << cell(k[kKpiCapacityUtilisation], 3) << std::setw(14)
             << cell(k[kKpiCostPerPositiveExit], 0) << '\n';
     };
@@ -136,8 +136,8 @@ int run_command(const std::vector<std::string>& args) {
     options.add_options()("help,h", "this help")(
         "output,o", po::value<std::string>(),
         "HDF5 file to write (default results/<scenario name>.h5)")(
-        "no-output", "do not write an HDF5 file")(
-        "seed", po::value<std::uint64_t>(), "random seed (default: the scenario's seed)")(
+        "no-output", "do not write an HDF5 file")("seed", po::value<std::uint64_t>(),
+                                                  "random seed (default: the scenario's seed)")(
         "replication", po::value<std::uint64_t>()->default_value(0), "replication number")(
         "threads", po::value<int>()->default_value(1), "threads (results do not depend on it)")(
         "set", po::value<std::vector<std::string>>()->composing(),
@@ -152,7 +152,8 @@ int run_command(const std::vector<std::string>& args) {
     const std::string started_at = now_utc_iso();
     const std::vector<std::string> overrides =
         vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
-    const dest1::Scenario scenario = dest1::load_scenario(vm["scenario"].as<std::string>(), overrides);
+    const dest1::Scenario scenario =
+        dest1::load_scenario(vm["scenario"].as<std::string>(), overrides);
 
     dest1::RunOptions run_options;
     run_options.seed = vm.count("seed") ? vm["seed"].as<std::uint64_t>() : scenario.seed;
@@ -176,7 +177,8 @@ int run_command(const std::vector<std::string>& args) {
     }
 
     const dest1::RunResult result = dest1::run(scenario, run_options);
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
     if (!output.empty()) {
         dest1::RunManifest manifest;
@@ -198,7 +200,8 @@ int run_command(const std::vector<std::string>& args) {
         json["scenario"] = scenario.name;
         json["seed"] = run_options.seed;
         json["replication"] = run_options.replication;
-        json["output"] = output.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(output);
+        json["output"] =
+            output.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(output);
         json["total"] = kpi_json(result.total_kpis);
         nlohmann::ordered_json territories = nlohmann::ordered_json::object();
         for (std::size_t t = 0; t < scenario.territories.size(); ++t)
@@ -238,8 +241,11 @@ int validate_command(const std::vector<std::string>& args) {
             return kOk;
         } catch (const dest1::ScenarioError& e) {
             json["valid"] = false;
-            json["error"] = {{"file", e.file()}, {"line", e.line()},     {"column", e.column()},
-                             {"key", e.key()},   {"message", e.message()}};
+            json["error"] = {{"file", e.file()},
+                             {"line", e.line()},
+                             {"column", e.column()},
+                             {"key", e.key()},
+                             {"message", e.message()}};
             std::cout << json.dump() << '\n';
             std::cerr << "essaim: " << e.what() << '\n';
             return kBadInput;
@@ -247,7 +253,8 @@ int validate_command(const std::vector<std::string>& args) {
     }
     const dest1::Scenario scenario = dest1::load_scenario(path, overrides);
     std::cout << path << ": valid (" << scenario.name << ", " << scenario.territories.size()
-              << " territories, " << to_iso(scenario.start) << " .. " << to_iso(scenario.end) << ")\n";
+              << " territories, " << to_iso(scenario.start) << " .. " << to_iso(scenario.end)
+              << ")\n";
     return kOk;
 }
 

@@ -30,7 +30,8 @@ double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-void bench_replications(const std::string& label, const dest1::Scenario& scenario, int replications) {
+void bench_replications(const std::string& label, const dest1::Scenario& scenario,
+                        int replications) {
     std::vector<double> times;
     std::uint64_t agent_days = 0;
     dest1::RunOptions options;
@@ -46,9 +47,11 @@ void bench_replications(const std::string& label, const dest1::Scenario& scenari
     }
     const double total = seconds_since(all);
     std::sort(times.begin(), times.end());
-    std::printf("%-10s %5d reps  median %8.3f ms/rep  min %8.3f ms  %7.1f M agent-days/s  (%.0f agent-days/rep)\n",
-                label.c_str(), replications, 1e3 * times[times.size() / 2], 1e3 * times.front(),
-                agent_days / total / 1e6, double(agent_days) / replications);
+    std::printf(
+        "%-10s %5d reps  median %8.3f ms/rep  min %8.3f ms  %7.1f M agent-days/s  (%.0f "
+        "agent-days/rep)\n",
+        label.c_str(), replications, 1e3 * times[times.size() / 2], 1e3 * times.front(),
+        agent_days / total / 1e6, double(agent_days) / replications);
 }
 
 dest1::Scenario scaled(dest1::Scenario s, double factor) {
@@ -68,9 +71,12 @@ int main(int argc, char** argv) {
     int replications = 200;
     double scale = 1000;
     for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--replications") && i + 1 < argc) replications = std::atoi(argv[++i]);
-        else if (!std::strcmp(argv[i], "--scale") && i + 1 < argc) scale = std::atof(argv[++i]);
-        else repo = argv[i];
+        if (!std::strcmp(argv[i], "--replications") && i + 1 < argc)
+            replications = std::atoi(argv[++i]);
+        else if (!std::strcmp(argv[i], "--scale") && i + 1 < argc)
+            scale = std::atof(argv[++i]);
+        else
+            repo = argv[i];
     }
     const auto docking = dest1::load_scenario(repo + "/scenarios/docking.toml");
     const auto dest1_scenario = dest1::load_scenario(repo + "/scenarios/dest1.toml");
@@ -95,7 +101,8 @@ int main(int argc, char** argv) {
             double live = 0, stored = 0;
             for (int t = 0; t < result.series.n_units(); ++t) {
                 const double* r = result.series.row(d, t);
-                stored += r[dest1::kCountWaiting] + r[dest1::kCountRemob] + r[dest1::kCountEmployed];
+                stored +=
+                    r[dest1::kCountWaiting] + r[dest1::kCountRemob] + r[dest1::kCountEmployed];
                 live += r[dest1::kCountPostEmployed] + r[dest1::kCountPostUnemployed];
             }
             live += stored;
@@ -103,14 +110,16 @@ int main(int argc, char** argv) {
             peak_stored = std::max(peak_stored, stored);
         }
         const long rss_after = peak_rss_kib();
-        std::printf("threads %d: wall %.3f s, %.1f M agent-days/s, identified %.0f, peak live agents %.0f "
-                    "(waiting or active %.0f)",
-                    threads, wall, result.agent_days / wall / 1e6,
-                    result.total_kpis[dest1::kKpiIdentified], peak_live, peak_stored);
+        std::printf(
+            "threads %d: wall %.3f s, %.1f M agent-days/s, identified %.0f, peak live agents %.0f "
+            "(waiting or active %.0f)",
+            threads, wall, result.agent_days / wall / 1e6, result.total_kpis[dest1::kKpiIdentified],
+            peak_live, peak_stored);
         if (threads == 1)
-            std::printf(", peak RSS %.1f MiB (+%.1f MiB during the run) = %.1f bytes per peak live agent",
-                        rss_after / 1024.0, (rss_after - rss_before) / 1024.0,
-                        rss_after * 1024.0 / peak_live);
+            std::printf(
+                ", peak RSS %.1f MiB (+%.1f MiB during the run) = %.1f bytes per peak live agent",
+                rss_after / 1024.0, (rss_after - rss_before) / 1024.0,
+                rss_after * 1024.0 / peak_live);
         std::printf("\n");
     }
     return 0;

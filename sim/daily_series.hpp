@@ -1,6 +1,7 @@
 #pragma once
 // The recorded daily series of one run: a dense day x unit x variable array of end-of-day values.
-// Units (territories) write disjoint slices, so independent units may record from different threads.
+// Units (territories) write disjoint slices, so independent units may record from different
+// threads.
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -10,8 +11,8 @@ namespace essaim {
 // What a recorded quantity is, declared once and used by the HDF5 attributes, CSV headers and
 // reports alike.
 struct VariableInfo {
-    std::string name;      // snake_case identifier
-    std::string unit;      // "persons", "persons/day", "EUR/day", ...
+    std::string name;  // snake_case identifier
+    std::string unit;  // "persons", "persons/day", "EUR/day", ...
     std::string label_en;
     std::string label_fr;
 };

@@ -6,7 +6,8 @@
 
 namespace essaim {
 
-void for_each_unit(std::size_t n_units, int threads, const std::function<void(std::size_t)>& advance) {
+void for_each_unit(std::size_t n_units, int threads,
+                   const std::function<void(std::size_t)>& advance) {
     if (threads <= 1 || n_units <= 1) {
         for (std::size_t u = 0; u < n_units; ++u) advance(u);
         return;

@@ -9,6 +9,7 @@ namespace essaim {
 
 // Calls advance(u) once for every u in [0, n_units), on at most `threads` threads (1: in order on
 // the calling thread). Exceptions from a unit propagate to the caller.
-void for_each_unit(std::size_t n_units, int threads, const std::function<void(std::size_t)>& advance);
+void for_each_unit(std::size_t n_units, int threads,
+                   const std::function<void(std::size_t)>& advance);
 
 }  // namespace essaim

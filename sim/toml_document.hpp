@@ -28,13 +28,13 @@ struct SourcePosition {
 // what() reads "FILE:LINE:COLUMN: KEY: message"; ":LINE:COLUMN" is left out when line == 0 and
 // "KEY: " when the key is empty (e.g. a TOML syntax error).
 class TomlError : public std::runtime_error {
-  public:
+public:
     TomlError(SourcePosition where, std::string key, std::string message);
     const SourcePosition& where() const { return where_; }
     const std::string& key() const { return key_; }
     const std::string& message() const { return message_; }
 
-  private:
+private:
     SourcePosition where_;
     std::string key_, message_;
 };

@@ -18,7 +18,8 @@ inline double chi2_critical(int df) {
 }
 
 // Pearson's statistic of observed counts against expected probabilities (summing to 1).
-inline double chi2_statistic(const std::vector<double>& observed, const std::vector<double>& probability) {
+inline double chi2_statistic(const std::vector<double>& observed,
+                             const std::vector<double>& probability) {
     double n = 0;
     for (double o : observed) n += o;
     double statistic = 0;
@@ -31,8 +32,8 @@ inline double chi2_statistic(const std::vector<double>& observed, const std::vec
 
 // Pearson's test with bins expecting fewer than `min_expected` counts pooled into one, as the
 // chi-square approximation needs: true when the statistic stays under the kZ-level critical value.
-inline bool chi2_pooled_ok(const std::vector<double>& observed, const std::vector<double>& probability,
-                           double min_expected = 20) {
+inline bool chi2_pooled_ok(const std::vector<double>& observed,
+                           const std::vector<double>& probability, double min_expected = 20) {
     double n = 0;
     for (double o : observed) n += o;
     std::vector<double> obs, prob;
@@ -50,7 +51,8 @@ inline bool chi2_pooled_ok(const std::vector<double>& observed, const std::vecto
         obs.push_back(pooled_obs);
         prob.push_back(pooled_prob);
     }
-    return obs.size() >= 2 && chi2_statistic(obs, prob) < chi2_critical(static_cast<int>(obs.size()) - 1);
+    return obs.size() >= 2 &&
+           chi2_statistic(obs, prob) < chi2_critical(static_cast<int>(obs.size()) - 1);
 }
 
 // |estimate - truth| within kZ standard errors of a proportion p estimated from n trials.

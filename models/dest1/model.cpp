@@ -50,9 +50,12 @@ struct CrisisCalendar {
 CrisisCalendar crisis_calendar(const Scenario& s, const Calendar& cal) {
     const int n = cal.n_days();
     const std::size_t n_sectors = s.sectors.size();
-    CrisisCalendar c{std::vector<double>(n, 1.0), std::vector<double>(n, 1.0),
-                     std::vector<double>(n, 1.0), std::vector<double>(n, 1.0),
-                     std::vector<double>(n, 1.0), std::vector<std::uint8_t>(n, 0),
+    CrisisCalendar c{std::vector<double>(n, 1.0),
+                     std::vector<double>(n, 1.0),
+                     std::vector<double>(n, 1.0),
+                     std::vector<double>(n, 1.0),
+                     std::vector<double>(n, 1.0),
+                     std::vector<std::uint8_t>(n, 0),
                      std::vector<double>(n * n_sectors, 1.0)};
     for (const Crisis& crisis : s.crises) {
         const int from = std::max(0, cal.day_of(crisis.start));
@@ -90,7 +93,8 @@ struct Shared {
     std::vector<double> r0;
     std::array<double, kMasks> beta_product{};  // Π beta_b over unresolved barriers
     std::array<double, kDurationClasses * kDiplomaLevels> profile_factor{};
-    // Cumulative post-exit job-loss hazard: loss_hazard_to[d] = Σ_{k < d} m_jobloss(k) / post_job_days.
+    // Cumulative post-exit job-loss hazard: loss_hazard_to[d] = Σ_{k < d} m_jobloss(k) /
+    // post_job_days.
     std::vector<double> loss_hazard_to;
     RandomSource random;
     bool record_agents;
@@ -121,15 +125,18 @@ struct LiveAgents {
     std::vector<std::uint8_t> state, barriers, barriers0, duration, diploma, sector;
     std::vector<std::uint32_t> free_slots;
 
-    std::uint32_t add(std::uint32_t local_id, int day, int dur, int dip, std::uint8_t mask, int giveup) {
+    std::uint32_t add(std::uint32_t local_id, int day, int dur, int dip, std::uint8_t mask,
+                      int giveup) {
         std::uint32_t slot;
         if (!free_slots.empty()) {
             slot = free_slots.back();
             free_slots.pop_back();
         } else {
             slot = static_cast<std::uint32_t>(id.size());
-            for (auto* column : {&identified_day, &entry_day, &first_job_day, &giveup_day}) column->emplace_back();
-            for (auto* column : {&state, &barriers, &barriers0, &duration, &diploma, &sector}) column->emplace_back();
+            for (auto* column : {&identified_day, &entry_day, &first_job_day, &giveup_day})
+                column->emplace_back();
+            for (auto* column : {&state, &barriers, &barriers0, &duration, &diploma, &sector})
+                column->emplace_back();
             id.emplace_back();
         }
         id[slot] = local_id;
@@ -207,10 +214,20 @@ void append_row(AgentTable& table, int t, const AgentRow& r) {
 }
 
 AgentRow row_of(const LiveAgents& a, std::uint32_t slot, int end_day) {
-    return AgentRow{static_cast<std::int32_t>(a.id[slot]), static_cast<std::int8_t>(a.duration[slot]),
-                    static_cast<std::int8_t>(a.diploma[slot]), a.barriers0[slot], a.barriers[slot],
-                    a.identified_day[slot], a.entry_day[slot], a.first_job_day[slot], -1, end_day,
-                    -1, static_cast<std::int8_t>(a.state[slot]), -1, -1};
+    return AgentRow{static_cast<std::int32_t>(a.id[slot]),
+                    static_cast<std::int8_t>(a.duration[slot]),
+                    static_cast<std::int8_t>(a.diploma[slot]),
+                    a.barriers0[slot],
+                    a.barriers[slot],
+                    a.identified_day[slot],
+                    a.entry_day[slot],
+                    a.first_job_day[slot],
+                    -1,
+                    end_day,
+                    -1,
+                    static_cast<std::int8_t>(a.state[slot]),
+                    -1,
+                    -1};
 }
 
 void simulate_territory(const Shared& sh, int t, DailySeries& series, TerritoryOutcome& out) {
@@ -246,7 +263,8 @@ void simulate_territory(const Shared& sh, int t, DailySeries& series, TerritoryO
     std::int64_t pool = territory.pool;
     int n_employed = 0;
     // Post-exit stocks change only at follow-up events: kept as day-indexed differences.
-    std::vector<double> post_employed_change(n_days + 1, 0.0), post_unemployed_change(n_days + 1, 0.0);
+    std::vector<double> post_employed_change(n_days + 1, 0.0),
+        post_unemployed_change(n_days + 1, 0.0);
     std::vector<double> followup_ends(n_days, 0.0);
     std::uint64_t followup_days_total = 0;
 
@@ -259,16 +277,21 @@ void simulate_territory(const Shared& sh, int t, DailySeries& series, TerritoryO
         RandomStream stream(sh.random, {tu, kPurposeFollowup, live.id[slot], 0});
         bool employed = positive;
         int since = exit, state_6m = -1, state_12m = -1;
-        auto stock = [&](bool e) -> std::vector<double>& { return e ? post_employed_change : post_unemployed_change; };
+        auto stock = [&](bool e) -> std::vector<double>& {
+            return e ? post_employed_change : post_unemployed_change;
+        };
         stock(employed)[exit] += 1;
         const double find_hazard = p.h0_post * sh.beta_product[mask];
         for (;;) {
             const double u = stream.uniform();
             const int next = employed ? next_event_varying(since, sh.loss_hazard_to, u, horizon)
                                       : next_event_constant(since, find_hazard, u);
-            const int segment_end = std::min(next - 1, horizon);  // `employed` holds on [since, segment_end]
-            for (auto [milestone, state] : {std::pair{exit + kDaysTo6m, &state_6m}, std::pair{exit + kDaysTo12m, &state_12m}})
-                if (milestone >= since && milestone <= segment_end) *state = employed ? kPostEmployed : kPostUnemployed;
+            const int segment_end =
+                std::min(next - 1, horizon);  // `employed` holds on [since, segment_end]
+            for (auto [milestone, state] :
+                 {std::pair{exit + kDaysTo6m, &state_6m}, std::pair{exit + kDaysTo12m, &state_12m}})
+                if (milestone >= since && milestone <= segment_end)
+                    *state = employed ? kPostEmployed : kPostUnemployed;
             if (next > horizon) break;
             stock(employed)[next] -= 1;
             employed = !employed;
@@ -311,7 +334,8 @@ void simulate_territory(const Shared& sh, int t, DailySeries& series, TerritoryO
         const double ramp_factor = ramp(r0, d, open, p.maturity_days);
         // intensity[k]: k = 1 for an agent whose digital barrier is unresolved.
         std::array<double, 2> intensity;
-        intensity[0] = dest1::intensity(p, sh.crisis.contacts[d], static_cast<int>(active.size()), c);
+        intensity[0] =
+            dest1::intensity(p, sh.crisis.contacts[d], static_cast<int>(active.size()), c);
         intensity[1] = intensity[0] * (sh.crisis.remote[d] ? p.digital_penalty : 1.0);
         std::array<double, 2> drop_factor;
         std::array<std::array<double, kBarriers>, 2> p_resolve;
@@ -362,7 +386,8 @@ void simulate_territory(const Shared& sh, int t, DailySeries& series, TerritoryO
                 h_event = (sequential && mask != 0)
                               ? 0.0
                               : job_factor * intensity[k] * sh.beta_product[mask] *
-                                    sh.profile_factor[live.duration[slot] * kDiplomaLevels + live.diploma[slot]];
+                                    sh.profile_factor[live.duration[slot] * kDiplomaLevels +
+                                                      live.diploma[slot]];
                 h_drop = drop_factor[k] * confidence;
             } else {
                 h_event = end_hazard[live.sector[slot]];
@@ -387,7 +412,8 @@ void simulate_territory(const Shared& sh, int t, DailySeries& series, TerritoryO
                                 const int delay = d - live.entry_day[slot];
                                 live.first_job_day[slot] = d;
                                 kpi.first_job_delay_count[delay] += 1;
-                                if (live.entry_day[slot] <= last_day - 90 && delay <= 90) ++kpi.within_90;
+                                if (live.entry_day[slot] <= last_day - 90 && delay <= 90)
+                                    ++kpi.within_90;
                             }
                             st = kEmployed;
                             ++n_employed;
@@ -434,20 +460,25 @@ void simulate_territory(const Shared& sh, int t, DailySeries& series, TerritoryO
         waiting.resize(kept);
 
         // 5. Repérage.
-        const double lambda = outreach_rate(p, c, ramp_factor, sh.crisis.outreach[d], static_cast<double>(pool));
+        const double lambda =
+            outreach_rate(p, c, ramp_factor, sh.crisis.outreach[d], static_cast<double>(pool));
         RandomStream outreach_stream(sh.random, {tu, kPurposeOutreach, 0, std::uint64_t(d)});
-        const std::int64_t identified = std::min<std::int64_t>(poisson(outreach_stream, lambda), pool);
+        const std::int64_t identified =
+            std::min<std::int64_t>(poisson(outreach_stream, lambda), pool);
         pool -= identified;
         for (std::int64_t i = 0; i < identified; ++i) {
             const std::uint32_t id = next_id++;
             const auto words = sh.random.block({tu, kPurposeCreation, id, 0});
-            const int dur = draw_category(unit_open(words[0]), profile.duration.data(), kDurationClasses);
-            const int dip = draw_category(unit_open(words[1]), profile.diploma.data(), kDiplomaLevels);
+            const int dur =
+                draw_category(unit_open(words[0]), profile.duration.data(), kDurationClasses);
+            const int dip =
+                draw_category(unit_open(words[1]), profile.diploma.data(), kDiplomaLevels);
             std::uint8_t mask = 0;
             for (int b = 0; b < kBarriers; ++b)
                 if (unit_open(words[2 + b]) < profile.prevalence[b]) mask |= std::uint8_t(1u << b);
             const double u_giveup = unit_open(sh.random.block({tu, kPurposeWaiting, id, 0})[0]);
-            waiting.push_back(live.add(id, d, dur, dip, mask, next_event_constant(d, giveup_hazard, u_giveup)));
+            waiting.push_back(
+                live.add(id, d, dur, dip, mask, next_event_constant(d, giveup_hazard, u_giveup)));
         }
         kpi.identified += static_cast<double>(identified);
 
@@ -490,7 +521,8 @@ void simulate_territory(const Shared& sh, int t, DailySeries& series, TerritoryO
         rec[kInflow] = inflow;
         rec[kCoaches] = c;
         rec[kCapacity] = capacity;
-        rec[kCost] = (p.coach_cost_per_year * c + p.hub_fixed_cost_per_year) / 365.0 + p.solution_cost * resolved;
+        rec[kCost] = (p.coach_cost_per_year * c + p.hub_fixed_cost_per_year) / 365.0 +
+                     p.solution_cost * resolved;
     }
 
     // End-of-day stocks after the day's flows: a person leaving follow-up on day d is no longer
@@ -512,8 +544,8 @@ void simulate_territory(const Shared& sh, int t, DailySeries& series, TerritoryO
     }
 }
 
-KpiValues finish_kpis(const KpiAccumulator& a, const DailySeries& series, const std::vector<int>& territories,
-                      double capacity_utilisation) {
+KpiValues finish_kpis(const KpiAccumulator& a, const DailySeries& series,
+                      const std::vector<int>& territories, double capacity_utilisation) {
     using analysis::ratio;
     KpiValues k{};
     double total_cost = 0;
@@ -554,12 +586,21 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
         throw std::invalid_argument("dest1: at most 32 sectors");
 
     std::vector<int> open_day(n_territories);
-    for (int t = 0; t < n_territories; ++t) open_day[t] = calendar.day_of(scenario.territories[t].open);
+    for (int t = 0; t < n_territories; ++t)
+        open_day[t] = calendar.day_of(scenario.territories[t].open);
 
     const Parameters& p = scenario.parameters;
-    Shared shared{scenario,  p,  calendar, crisis_calendar(scenario, calendar), open_day,
-                  initial_ramps(scenario, open_day), {}, {}, {},
-                  RandomSource(options.seed, options.replication), options.record_agents};
+    Shared shared{scenario,
+                  p,
+                  calendar,
+                  crisis_calendar(scenario, calendar),
+                  open_day,
+                  initial_ramps(scenario, open_day),
+                  {},
+                  {},
+                  {},
+                  RandomSource(options.seed, options.replication),
+                  options.record_agents};
     for (int mask = 0; mask < kMasks; ++mask) {
         double product = 1;
         for (int b = 0; b < kBarriers; ++b)
@@ -568,10 +609,12 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
     }
     for (int dur = 0; dur < kDurationClasses; ++dur)
         for (int dip = 0; dip < kDiplomaLevels; ++dip)
-            shared.profile_factor[dur * kDiplomaLevels + dip] = p.delta_duration[dur] * p.delta_diploma[dip];
+            shared.profile_factor[dur * kDiplomaLevels + dip] =
+                p.delta_duration[dur] * p.delta_diploma[dip];
     shared.loss_hazard_to.assign(calendar.n_days() + 1, 0.0);
     for (int d = 0; d < calendar.n_days(); ++d)
-        shared.loss_hazard_to[d + 1] = shared.loss_hazard_to[d] + shared.crisis.jobloss[d] / p.post_job_days;
+        shared.loss_hazard_to[d + 1] =
+            shared.loss_hazard_to[d] + shared.crisis.jobloss[d] / p.post_job_days;
 
     RunResult result;
     result.series = DailySeries(calendar.n_days(), n_territories, series_variables());
@@ -590,8 +633,8 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
             const double* r = result.series.row(d, t);
             utilisation_sum += (r[kCountRemob] + r[kCountEmployed]) / r[kCapacity];
         }
-        result.territory_kpis.push_back(
-            finish_kpis(outcomes[t].kpis, result.series, {t}, analysis::ratio(utilisation_sum, open_days)));
+        result.territory_kpis.push_back(finish_kpis(outcomes[t].kpis, result.series, {t},
+                                                    analysis::ratio(utilisation_sum, open_days)));
         total.merge(outcomes[t].kpis);
         result.agent_days += outcomes[t].agent_days;
     }
@@ -611,7 +654,8 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
             ++days_with_open;
         }
     }
-    result.total_kpis = finish_kpis(total, result.series, all, analysis::ratio(utilisation_sum, days_with_open));
+    result.total_kpis =
+        finish_kpis(total, result.series, all, analysis::ratio(utilisation_sum, days_with_open));
 
     if (options.record_agents) {
         // Rows were appended as people left the run; the table is ordered by (territory, local id).
@@ -620,15 +664,17 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
             const AgentTable& rows = outcomes[t].agents;
             std::vector<std::size_t> order(rows.size());
             std::iota(order.begin(), order.end(), 0);
-            std::sort(order.begin(), order.end(),
-                      [&](std::size_t a, std::size_t b) { return rows.local_id[a] < rows.local_id[b]; });
+            std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+                return rows.local_id[a] < rows.local_id[b];
+            });
             for (std::size_t i : order) {
-                append_row(table, t,
-                           AgentRow{rows.local_id[i], rows.duration[i], rows.diploma[i],
-                                    rows.barriers_at_identification[i], rows.barriers_at_end[i],
-                                    rows.identified_day[i], rows.entry_day[i], rows.first_job_day[i],
-                                    rows.exit_day[i], rows.end_day[i], rows.outcome[i],
-                                    rows.final_state[i], rows.state_6m[i], rows.state_12m[i]});
+                append_row(
+                    table, t,
+                    AgentRow{rows.local_id[i], rows.duration[i], rows.diploma[i],
+                             rows.barriers_at_identification[i], rows.barriers_at_end[i],
+                             rows.identified_day[i], rows.entry_day[i], rows.first_job_day[i],
+                             rows.exit_day[i], rows.end_day[i], rows.outcome[i],
+                             rows.final_state[i], rows.state_6m[i], rows.state_12m[i]});
             }
         }
         result.agents = std::move(table);

@@ -1,7 +1,8 @@
 #include "models/dest1/output_hdf5.hpp"
 
-#include <boost/version.hpp>
 #include <oneapi/tbb/version.h>
+
+#include <boost/version.hpp>
 // Only the version macros: the full toml++ header would add seconds to every build of this file.
 #if __has_include(<toml++/impl/version.h>)
 #include <toml++/impl/version.h>

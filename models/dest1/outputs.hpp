@@ -23,7 +23,8 @@ enum State : std::uint8_t {
     kDone = 7,  // exited and no longer followed
 };
 inline constexpr std::array<const char*, 8> kStateNames{
-    "WAITING", "REMOB", "EMPLOYED", "POST_EMPLOYED", "POST_UNEMPLOYED", "DROPPED", "GAVE_UP", "DONE"};
+    "WAITING",         "REMOB",   "EMPLOYED", "POST_EMPLOYED",
+    "POST_UNEMPLOYED", "DROPPED", "GAVE_UP",  "DONE"};
 
 // Daily series variables, in storage order.
 enum Series : int {
@@ -81,7 +82,8 @@ using KpiValues = std::array<double, kKpiCount>;  // NaN where a ratio has a zer
 struct AgentTable {
     std::vector<std::int32_t> territory, local_id;
     std::vector<std::int8_t> duration, diploma;
-    std::vector<std::uint8_t> barriers_at_identification, barriers_at_end;  // bit b: barrier b unresolved
+    std::vector<std::uint8_t> barriers_at_identification,
+        barriers_at_end;  // bit b: barrier b unresolved
     std::vector<std::int32_t> identified_day, entry_day, first_job_day, exit_day, end_day;
     std::vector<std::int8_t> outcome;  // 1 positive, 0 neutral, -1 no exit
     std::vector<std::int8_t> final_state, state_6m, state_12m;
@@ -89,11 +91,11 @@ struct AgentTable {
 };
 
 struct RunResult {
-    DailySeries series;                   // day x territory x Series
+    DailySeries series;                     // day x territory x Series
     std::vector<KpiValues> territory_kpis;  // one per territory
     KpiValues total_kpis{};
-    std::optional<AgentTable> agents;     // with RunOptions::record_agents
-    std::uint64_t agent_days = 0;         // waiting + active + followed-up person-days simulated
+    std::optional<AgentTable> agents;  // with RunOptions::record_agents
+    std::uint64_t agent_days = 0;      // waiting + active + followed-up person-days simulated
 };
 
 }  // namespace essaim::dest1

@@ -8,10 +8,10 @@
 namespace essaim::dest1 {
 
 struct RunOptions {
-    std::uint64_t seed = 0;         // defaults to the scenario's seed in the command line
+    std::uint64_t seed = 0;  // defaults to the scenario's seed in the command line
     std::uint64_t replication = 0;
-    int threads = 1;                // territories advanced in parallel
-    bool record_agents = false;     // keep the per-agent table
+    int threads = 1;             // territories advanced in parallel
+    bool record_agents = false;  // keep the per-agent table
 };
 
 RunResult run(const Scenario& scenario, const RunOptions& options);

@@ -14,8 +14,8 @@
 namespace essaim::dest1 {
 
 inline constexpr int kBarriers = 5;
-inline constexpr std::array<const char*, kBarriers> kBarrierNames{"mobility", "confidence", "digital",
-                                                                 "housing", "health"};
+inline constexpr std::array<const char*, kBarriers> kBarrierNames{"mobility", "confidence",
+                                                                  "digital", "housing", "health"};
 enum Barrier : int { kMobility = 0, kConfidence = 1, kDigital = 2, kHousing = 3, kHealth = 4 };
 
 inline constexpr int kDurationClasses = 3;
@@ -69,7 +69,8 @@ struct Parameters {
     std::array<double, kDurationClasses> delta_duration{1.3, 1.0, 0.75};
     std::array<double, kDiplomaLevels> delta_diploma{0.85, 1.0, 1.2};
     std::array<double, kBarriers> beta{0.6, 0.7, 0.85, 0.7, 0.6};
-    std::array<double, kBarriers> resolve_per_day{1.0 / 120, 1.0 / 90, 1.0 / 60, 1.0 / 180, 1.0 / 240};
+    std::array<double, kBarriers> resolve_per_day{1.0 / 120, 1.0 / 90, 1.0 / 60, 1.0 / 180,
+                                                  1.0 / 240};
 
     double coach_cost_per_year = 48000;  // [costs] coach_per_year
     double hub_fixed_cost_per_year = 60000;
@@ -82,10 +83,10 @@ struct Territory {
     std::vector<std::pair<Date, double>> coaches;  // step schedule, strictly increasing dates
     std::int64_t pool = 0;                         // eligible people at the start
     double inflow_per_day = 0;
-    std::vector<int> neighbours;          // indices into Scenario::territories (validated)
-    std::optional<double> caseload;       // overrides Parameters::caseload (capacity only)
+    std::vector<int> neighbours;     // indices into Scenario::territories (validated)
+    std::optional<double> caseload;  // overrides Parameters::caseload (capacity only)
     std::optional<std::vector<double>> sector_weights;  // per Scenario::sectors; replaces globals
-    std::optional<Profile> profile;       // overrides Scenario::profile
+    std::optional<Profile> profile;                     // overrides Scenario::profile
 };
 
 struct Crisis {

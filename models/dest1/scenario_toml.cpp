@@ -132,7 +132,7 @@ std::string read_string(const TomlNode& node, const std::string& path, bool non_
 
 // A table of the scenario (possibly absent) and its path; absent keys leave targets unchanged.
 class Section {
-  public:
+public:
     Section(const TomlNode* node, std::string path, SourcePosition where)
         : node_(node), path_(std::move(path)), where_(std::move(where)) {
         if (node_ && !node_->is_table()) {
@@ -197,7 +197,7 @@ class Section {
         for (std::size_t i = 0; i < N; ++i) number(names[i], target[i], range);
     }
 
-  private:
+private:
     const TomlNode* node_;
     std::string path_;
     SourcePosition where_;

@@ -1,6 +1,6 @@
 #pragma once
-// Reading a Dest1 scenario from TOML: `extends` chains, `--set key.path=value` overrides, and strict
-// validation into a Scenario value. Every error names the file, line:column and key path.
+// Reading a Dest1 scenario from TOML: `extends` chains, `--set key.path=value` overrides, and
+// strict validation into a Scenario value. Every error names the file, line:column and key path.
 #include <stdexcept>
 #include <string>
 #include <string_view>

@@ -32,8 +32,8 @@ inline double intensity(const Parameters& p, double m_contacts, int active, doub
 }
 
 // Daily repérage rate: outreach_per_coach * C * r * m_outreach * P / (P + pool_half).
-inline double outreach_rate(const Parameters& p, double coaches, double ramp_factor, double m_outreach,
-                            double pool) {
+inline double outreach_rate(const Parameters& p, double coaches, double ramp_factor,
+                            double m_outreach, double pool) {
     if (pool <= 0) return 0.0;
     return p.outreach_per_coach * coaches * ramp_factor * m_outreach * pool / (pool + p.pool_half);
 }

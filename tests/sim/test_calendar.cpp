@@ -8,8 +8,8 @@ using namespace essaim;
 TEST_CASE("days_from_civil and civil_from_days are inverse over four centuries") {
     // Every day from 1900 to 2300 round-trips and consecutive dates are one day apart.
     long previous = days_from_civil(Date{1899, 12, 31});
-    for (long serial = days_from_civil(Date{1900, 1, 1}); serial <= days_from_civil(Date{2300, 12, 31});
-         ++serial) {
+    for (long serial = days_from_civil(Date{1900, 1, 1});
+         serial <= days_from_civil(Date{2300, 12, 31}); ++serial) {
         const Date date = civil_from_days(serial);
         REQUIRE(days_from_civil(date) == serial);
         REQUIRE(serial == previous + 1);

@@ -5,7 +5,10 @@
 namespace essaim::dest1::fixtures {
 
 inline std::vector<Sector> reference_sectors() {
-    return {{"cleaning", 0.35, 180}, {"green_spaces", 0.25, 180}, {"catering", 0.20, 120}, {"other", 0.20, 240}};
+    return {{"cleaning", 0.35, 180},
+            {"green_spaces", 0.25, 180},
+            {"catering", 0.20, 120},
+            {"other", 0.20, 240}};
 }
 
 // Three territories in the spirit of docking.toml: one early, a neighbour opening a year later,
@@ -17,10 +20,33 @@ inline Scenario small_scenario() {
     s.end = Date{2022, 6, 30};
     s.seed = 11;
     s.sectors = reference_sectors();
-    Territory alpha{"Alpha", Date{2019, 7, 1}, {{Date{2019, 7, 1}, 2}, {Date{2020, 1, 1}, 3}}, 3000, 1.5, {1}, {}, {}, {}};
-    Territory beta{"Beta", Date{2020, 7, 1}, {{Date{2020, 7, 1}, 2}}, 1200, 0.8, {0}, 25.0,
-                   std::vector<double>{0.5, 0.1, 0.3, 0.1}, {}};
-    Territory gamma{"Gamma", Date{2020, 7, 1}, {{Date{2020, 7, 1}, 1}, {Date{2021, 1, 1}, 2}}, 800, 0.5, {}, {}, {}, {}};
+    Territory alpha{"Alpha",
+                    Date{2019, 7, 1},
+                    {{Date{2019, 7, 1}, 2}, {Date{2020, 1, 1}, 3}},
+                    3000,
+                    1.5,
+                    {1},
+                    {},
+                    {},
+                    {}};
+    Territory beta{"Beta",
+                   Date{2020, 7, 1},
+                   {{Date{2020, 7, 1}, 2}},
+                   1200,
+                   0.8,
+                   {0},
+                   25.0,
+                   std::vector<double>{0.5, 0.1, 0.3, 0.1},
+                   {}};
+    Territory gamma{"Gamma",
+                    Date{2020, 7, 1},
+                    {{Date{2020, 7, 1}, 1}, {Date{2021, 1, 1}, 2}},
+                    800,
+                    0.5,
+                    {},
+                    {},
+                    {},
+                    {}};
     s.territories = {alpha, beta, gamma};
     Crisis lockdown;
     lockdown.name = "lockdown";

@@ -35,7 +35,9 @@ Pooled run_replications(const Scenario& s, int replications) {
         RunResult result = run(s, options);
         pooled.kpis.push_back(result.total_kpis);
         const AgentTable& a = *result.agents;
-        auto append = [](auto& to, const auto& from) { to.insert(to.end(), from.begin(), from.end()); };
+        auto append = [](auto& to, const auto& from) {
+            to.insert(to.end(), from.begin(), from.end());
+        };
         append(pooled.agents.territory, a.territory);
         append(pooled.agents.entry_day, a.entry_day);
         append(pooled.agents.identified_day, a.identified_day);
@@ -72,7 +74,8 @@ ParcoursChain parcours_chain(const Scenario& s) {
         const double starts = remob * competing_probability(h_job, h_job + h_drop);
         for (std::size_t k = 0; k < n_sectors; ++k) {
             next_employed[k] += starts * s.sectors[k].weight / weight_sum;
-            const double h_end = 1.0 / s.sectors[k].contract_days, h_edrop = h_drop * p.rho_employed;
+            const double h_end = 1.0 / s.sectors[k].contract_days,
+                         h_edrop = h_drop * p.rho_employed;
             const double total = h_end + h_edrop;
             next_employed[k] += employed[k] * (1 - probability(total));
             next_remob += employed[k] * competing_probability(h_end, total);
@@ -107,9 +110,9 @@ TEST_CASE("submodel formulas follow MODEL.md") {
     Parameters p;
     p.contacts_per_week = 2.0;  // (2 / 1)^0.5
     CHECK(intensity(p, 1.0, 0, 2) == doctest::Approx(std::sqrt(2.0)));
-    CHECK(intensity(p, 1.0, 60, 2) == doctest::Approx(std::sqrt(2.0)));           // L = 30 = ref
+    CHECK(intensity(p, 1.0, 60, 2) == doctest::Approx(std::sqrt(2.0)));            // L = 30 = ref
     CHECK(intensity(p, 1.0, 90, 2) == doctest::Approx(std::sqrt(2.0) * 30 / 45));  // L = 45
-    CHECK(intensity(p, 0.5, 30, 2) == doctest::Approx(1.0));                       // crisis contacts
+    CHECK(intensity(p, 0.5, 30, 2) == doctest::Approx(1.0));  // crisis contacts
     CHECK(outreach_rate(p, 2, 0.5, 0.3, 500) == doctest::Approx(0.12 * 2 * 0.5 * 0.3 * 0.5));
     CHECK(outreach_rate(p, 2, 1, 1, 0) == 0.0);
 }
@@ -210,7 +213,8 @@ TEST_CASE("barriers: resolution draws, the job factor beta and sequential mode")
         double resolved = 0;
         for (auto mask : pooled.agents.barriers_at_end) resolved += (mask & 1) == 0;
         // Each turn: survive the dropout draw, then resolve with p_b; 455 turns.
-        const double stay = 1 - probability(p.h0_drop), resolve = probability(p.resolve_per_day[kMobility]);
+        const double stay = 1 - probability(p.h0_drop),
+                     resolve = probability(p.resolve_per_day[kMobility]);
         double expected = 0, alive_unresolved = 1;
         for (int turn = 1; turn < p.parcours_days; ++turn) {
             expected += alive_unresolved * stay * resolve;
@@ -287,8 +291,10 @@ TEST_CASE("invariants on every day: nobody lost or double-counted, capacity, FIF
             REQUIRE(st >= kWaiting);
             REQUIRE(st <= kDone);
             if (st == kWaiting) REQUIRE(a.entry_day[i] < 0);
-            if (st == kRemob || st == kEmployed) REQUIRE((a.entry_day[i] >= 0 && a.exit_day[i] < 0));
-            if (a.exit_day[i] >= 0) REQUIRE(a.exit_day[i] - a.entry_day[i] == s.parameters.parcours_days);
+            if (st == kRemob || st == kEmployed)
+                REQUIRE((a.entry_day[i] >= 0 && a.exit_day[i] < 0));
+            if (a.exit_day[i] >= 0)
+                REQUIRE(a.exit_day[i] - a.entry_day[i] == s.parameters.parcours_days);
             if (a.first_job_day[i] >= 0) REQUIRE(a.first_job_day[i] > a.entry_day[i]);
         }
     }
@@ -336,11 +342,14 @@ TEST_CASE("KPIs are consistent with the agent table and the series") {
     const KpiValues& k = result.total_kpis;
     CHECK(k[kKpiIdentified] == static_cast<double>(a.size()));
     CHECK(k[kKpiEntries] == static_cast<double>(waits.size()));
-    CHECK(k[kKpiMeanWaitingDays] == doctest::Approx(std::accumulate(waits.begin(), waits.end(), 0.0) / waits.size()));
-    CHECK(k[kKpiMeanDaysToFirstJob] == doctest::Approx(std::accumulate(to_job.begin(), to_job.end(), 0.0) / to_job.size()));
+    CHECK(k[kKpiMeanWaitingDays] ==
+          doctest::Approx(std::accumulate(waits.begin(), waits.end(), 0.0) / waits.size()));
+    CHECK(k[kKpiMeanDaysToFirstJob] ==
+          doctest::Approx(std::accumulate(to_job.begin(), to_job.end(), 0.0) / to_job.size()));
     CHECK(k[kKpiShareJobWithin90d] == doctest::Approx(within_90 / eligible_90));
     CHECK(k[kKpiPositiveExitRate] ==
-          doctest::Approx(k[kKpiExitsPositive] / (k[kKpiExitsPositive] + k[kKpiExitsNeutral] + k[kKpiDropouts])));
+          doctest::Approx(k[kKpiExitsPositive] /
+                          (k[kKpiExitsPositive] + k[kKpiExitsNeutral] + k[kKpiDropouts])));
     CHECK(k[kKpiCostPerEntry] == doctest::Approx(k[kKpiTotalCost] / k[kKpiEntries]));
     double sum_territories = 0;
     for (const auto& tk : result.territory_kpis) sum_territories += tk[kKpiTotalCost];
@@ -351,7 +360,8 @@ TEST_CASE("KPIs are consistent with the agent table and the series") {
         for (int d = 0; d <= last_day; ++d) {
             const double* r = result.series.row(d, t);
             if (r[kCoaches] > 0)
-                expected_cost += (48000.0 * r[kCoaches] + 60000.0) / 365 + 400.0 * r[kBarriersResolved];
+                expected_cost +=
+                    (48000.0 * r[kCoaches] + 60000.0) / 365 + 400.0 * r[kBarriersResolved];
         }
     CHECK(k[kKpiTotalCost] == doctest::Approx(expected_cost));
     CHECK(k[kKpiCapacityUtilisation] > 0.0);
@@ -401,7 +411,8 @@ TEST_CASE("follow-up under a crisis: employment 6 months after exit with a time-
     shock.end = Date{2021, 7, 31};
     shock.jobloss = 6.0;
     s.crises = {shock};
-    s.sectors = {{"only", 1.0, 1e9}};  // jobs in the parcours (almost) never end: many exit employed
+    s.sectors = {
+        {"only", 1.0, 1e9}};  // jobs in the parcours (almost) never end: many exit employed
     const Pooled pooled = run_replications(s, 4);
     const Calendar calendar(s.start, s.end);
     const int crisis_from = calendar.day_of(shock.start), crisis_to = calendar.day_of(shock.end);
