@@ -1,6 +1,7 @@
 #include "sim/hdf5_file.hpp"
 
 #include <hdf5.h>
+#include <zlib.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -350,6 +351,59 @@ std::string library_version() {
     unsigned major = 0, minor = 0, release = 0;
     H5get_libversion(&major, &minor, &release);
     return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(release);
+}
+
+// ---- Slabs
+
+std::vector<std::uint8_t> compress_slab(std::span<const float> values, int level) {
+    // HDF5's shuffle filter: byte k of every element, for k = 0..3 in turn.
+    const std::size_t n = values.size();
+    std::vector<std::uint8_t> shuffled(n * sizeof(float));
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(values.data());
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t k = 0; k < sizeof(float); ++k) shuffled[k * n + i] = bytes[i * sizeof(float) + k];
+    uLongf size = compressBound(static_cast<uLong>(shuffled.size()));
+    std::vector<std::uint8_t> out(size);
+    if (compress2(out.data(), &size, shuffled.data(), static_cast<uLong>(shuffled.size()), level) != Z_OK)
+        throw std::runtime_error("compress_slab: zlib failed");
+    out.resize(size);
+    return out;
+}
+
+SlabWriter::SlabWriter(Object&& dataset, std::size_t slab_size)
+    : Object(std::move(dataset)), slab_size_(slab_size) {}
+
+void SlabWriter::write_compressed(std::size_t index, const std::vector<std::uint8_t>& bytes) const {
+    silence_hdf5();
+    Id space(H5Dget_space(id()));
+    const int rank = space.ok() ? H5Sget_simple_extent_ndims(space.get()) : -1;
+    if (rank < 1) fail(object_name(), "cannot read the slab dataset's shape");
+    std::vector<hsize_t> offset(static_cast<std::size_t>(rank), 0);
+    offset[0] = index;
+    if (H5Dwrite_chunk(id(), H5P_DEFAULT, 0, offset.data(), bytes.size(), bytes.data()) < 0)
+        fail(object_name(), "cannot write slab " + std::to_string(index));
+}
+
+SlabWriter Group::create_slabs(std::string_view name, const std::vector<std::size_t>& shape,
+                               int level) const {
+    silence_hdf5();
+    const std::string full = child_name(name);
+    if (shape.size() < 2) throw std::runtime_error("create_slabs: need at least two dimensions");
+    std::vector<hsize_t> dims(shape.begin(), shape.end()), chunk = dims;
+    chunk[0] = 1;
+    std::size_t slab = 1;
+    for (std::size_t d = 1; d < shape.size(); ++d) slab *= shape[d];
+    Id space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
+    Id create(H5Pcreate(H5P_DATASET_CREATE));
+    if (!space.ok() || !create.ok() ||
+        H5Pset_chunk(create.get(), static_cast<int>(chunk.size()), chunk.data()) < 0 ||
+        H5Pset_shuffle(create.get()) < 0 ||
+        H5Pset_deflate(create.get(), static_cast<unsigned>(level)) < 0)
+        fail(full, "cannot prepare slab dataset");
+    const hid_t dataset = H5Dcreate2(id(), std::string(name).c_str(), H5T_NATIVE_FLOAT, space.get(),
+                                     H5P_DEFAULT, create.get(), H5P_DEFAULT);
+    if (dataset < 0) fail(full, "cannot create slab dataset");
+    return SlabWriter(Object(dataset, file_name(), full), slab);
 }
 
 }  // namespace essaim::hdf5

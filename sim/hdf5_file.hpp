@@ -49,6 +49,25 @@ private:
     std::string name_;
 };
 
+// A float32 dataset of shape (n, ...) written one slab [i, ...] at a time, each slab one chunk,
+// stored with HDF5's shuffle + deflate filters so that any reader decodes it. The compression is
+// done by compress_slab(), a pure function that worker threads may call in parallel; the writer
+// only stores bytes (H5Dwrite_chunk). Slabs may be written in any order; writing them in index
+// order makes the file byte-identical however many threads compressed them.
+class SlabWriter : public Object {
+public:
+    void write_compressed(std::size_t index, const std::vector<std::uint8_t>& bytes) const;
+    std::size_t slab_size() const { return slab_size_; }
+
+private:
+    friend class Group;
+    SlabWriter(Object&& dataset, std::size_t slab_size);
+    std::size_t slab_size_;
+};
+
+// Byte shuffle then zlib deflate of one slab, exactly as HDF5's filters would store it.
+std::vector<std::uint8_t> compress_slab(std::span<const float> values, int level = 1);
+
 class Group : public Object {
 public:
     Group create_group(std::string_view name) const;
@@ -67,6 +86,10 @@ public:
     // deflated at level 4. An array with an empty dimension is stored contiguously.
     Object write_array(std::string_view name, std::span<const double> values,
                        const std::vector<std::size_t>& shape) const;
+
+    // `shape` = (slabs, slab dimensions...); see SlabWriter.
+    SlabWriter create_slabs(std::string_view name, const std::vector<std::size_t>& shape,
+                            int level = 1) const;
 
 protected:
     Group(std::int64_t id, std::string file, std::string name);

@@ -40,7 +40,8 @@ std::vector<std::string> names_of(const std::array<const char*, N>& names) {
     return {names.begin(), names.end()};
 }
 
-// The names, units and both labels of a list of variables, as parallel string-array attributes.
+}  // namespace
+
 void describe_variables(const hdf5::Object& object, std::string_view names_attribute,
                         const std::vector<VariableInfo>& variables) {
     object.set_attr_strings(names_attribute, names_of(variables, &VariableInfo::name));
@@ -119,6 +120,8 @@ void write_territories(const hdf5::Group& root, const Scenario& scenario) {
     group.write_dataset("caseload", std::span<const double>(caseloads));
     group.write_strings("neighbours", neighbours);
 }
+
+namespace {
 
 void write_series(const hdf5::Group& root, const Scenario& scenario, const DailySeries& series,
                   const Calendar& calendar, const std::vector<std::string>& territory_names) {

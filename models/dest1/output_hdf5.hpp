@@ -6,6 +6,8 @@
 
 #include "models/dest1/outputs.hpp"
 #include "models/dest1/scenario.hpp"
+#include "sim/calendar.hpp"
+#include "sim/hdf5_file.hpp"
 
 namespace essaim::dest1 {
 
@@ -22,6 +24,14 @@ struct RunManifest {
     std::string started_at;  // ISO 8601 UTC, e.g. 2026-11-26T11:30:21Z
     double wall_seconds = 0;
 };
+
+// Parts shared by every file kind (run, ensemble, sweep): /manifest attributes, the /territories
+// table, and a variable list's names, units and labels as parallel string-array attributes.
+void write_manifest(const hdf5::Group& root, const Scenario& scenario, const RunManifest& manifest,
+                    const Calendar& calendar, bool record_agents);
+void write_territories(const hdf5::Group& root, const Scenario& scenario);
+void describe_variables(const hdf5::Object& object, std::string_view names_attribute,
+                        const std::vector<VariableInfo>& variables);
 
 // Throws std::runtime_error naming the path on any failure; no partial file is left behind.
 void write_run_hdf5(const std::string& path, const Scenario& scenario, const RunResult& result,
