@@ -10,10 +10,10 @@ namespace essaim::analysis {
 // when n < 2).
 struct Summary {
     int n = 0;
-    double mean, sd, se;           // sd with n - 1; se = sd / sqrt(n), the Monte Carlo standard error
-    double ci95_low, ci95_high;    // mean -/+ t(0.975, n - 1) se
+    double mean, sd, se;         // sd with n - 1; se = sd / sqrt(n), the Monte Carlo standard error
+    double ci95_low, ci95_high;  // mean -/+ t(0.975, n - 1) se
     double q05, q25, q50, q75, q95;  // linear interpolation between order statistics (type 7)
-    double replications_for_1pct;  // replications for a 95% half-width under 1% of |mean|
+    double replications_for_1pct;    // replications for a 95% half-width under 1% of |mean|
 };
 // replications_for_1pct = ceil((t(0.975, n - 1) sd / (0.01 |mean|))^2), at least 2 (a t interval
 // needs two values); 2 when sd = 0 (any n >= 2 then suffices); NaN when n < 2 or mean = 0.
@@ -25,7 +25,7 @@ Summary summarise(std::span<const double> values);
 struct PairedDifference {
     int n = 0;
     double base_mean, variant_mean;
-    double diff;                    // mean of variant - base
+    double diff;  // mean of variant - base
     double diff_ci95_low, diff_ci95_high;
     // Var(variant - base) under independent runs / under paired runs:
     // (var_base + var_variant) / var(diff). Above 1 when common random numbers help.

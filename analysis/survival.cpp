@@ -27,16 +27,15 @@ double first_time_at_or_below_half(const std::vector<double>& time,
 SurvivalCurve kaplan_meier(std::vector<SurvivalObservation> observations) {
     SurvivalCurve c;
     std::erase_if(observations, [](const SurvivalObservation& o) { return std::isnan(o.time); });
-    std::sort(observations.begin(), observations.end(),
-              [](const SurvivalObservation& a, const SurvivalObservation& b) {
-                  return a.time < b.time;
-              });
+    std::sort(
+        observations.begin(), observations.end(),
+        [](const SurvivalObservation& a, const SurvivalObservation& b) { return a.time < b.time; });
     c.n = static_cast<double>(observations.size());
 
     double at_risk = c.n;
     double survival = 1;
-    double greenwood = 0;    // Σ d / (n (n - d))
-    double last_upper = 1;   // the band before the first event time is [1, 1]
+    double greenwood = 0;   // Σ d / (n (n - d))
+    double last_upper = 1;  // the band before the first event time is [1, 1]
     for (std::size_t i = 0; i < observations.size();) {
         const double t = observations[i].time;
         double events = 0, leaving = 0;

@@ -12,10 +12,10 @@ struct SurvivalObservation {
 
 // The estimate at each distinct event time (censoring-only times are folded into the risk sets).
 struct SurvivalCurve {
-    std::vector<double> time;       // distinct event times, increasing
-    std::vector<double> at_risk;    // n_i: still at risk just before time_i
-    std::vector<double> events;     // d_i
-    std::vector<double> survival;   // S(time_i) = Π_{j<=i} (1 - d_j / n_j)
+    std::vector<double> time;      // distinct event times, increasing
+    std::vector<double> at_risk;   // n_i: still at risk just before time_i
+    std::vector<double> events;    // d_i
+    std::vector<double> survival;  // S(time_i) = Π_{j<=i} (1 - d_j / n_j)
     // 95% band (log-log transform of Greenwood's variance): with v = Σ d/(n(n-d)) / (log S)^2,
     // lower = S^exp(1.96 sqrt v), upper = S^exp(-1.96 sqrt v). Where S drops to 0 (d = n) the
     // variance is infinite: lower = 0 and upper keeps its previous value (1 at the first time).

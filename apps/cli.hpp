@@ -15,6 +15,10 @@ struct UsageError : std::runtime_error {
 
 int run_command(const std::vector<std::string>& args);
 int validate_command(const std::vector<std::string>& args);
+int export_command(const std::vector<std::string>& args);
+int ensemble_command(const std::vector<std::string>& args);
+int compare_command(const std::vector<std::string>& args);
+int sweep_command(const std::vector<std::string>& args);
 
 std::string version_string();
 

@@ -19,6 +19,10 @@ Usage: essaim COMMAND [OPTIONS]
 Commands:
   run SCENARIO        run one replication, print a summary, write an HDF5 file
   validate SCENARIO   check a scenario file and report every problem found
+  export FILE.h5      write a result file's tables as tidy CSV (--csv DIR)
+  ensemble SCENARIO   R replications in parallel, statistics across replications
+  compare BASE VAR    paired differences of KPIs with common random numbers
+  sweep SCENARIO      ensembles over a grid or a list of design points
 
 Options:
   -h, --help          this help; `essaim COMMAND --help` for a command's options
@@ -50,6 +54,10 @@ int main(int argc, char** argv) {
         }
         if (command == "run") return cli::run_command(args);
         if (command == "validate") return cli::validate_command(args);
+        if (command == "export") return cli::export_command(args);
+        if (command == "ensemble") return cli::ensemble_command(args);
+        if (command == "compare") return cli::compare_command(args);
+        if (command == "sweep") return cli::sweep_command(args);
         std::cerr << "essaim: unknown command '" << command << "'\n\n" << kUsage;
         return cli::kBadInput;
     } catch (const dest1::ScenarioError& e) {

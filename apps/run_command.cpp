@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "apps/cli.hpp"
+#include "apps/cli_common.hpp"
 #include "models/dest1/output_hdf5.hpp"
 #include "models/dest1/run.hpp"
 #include "models/dest1/scenario_toml.hpp"
@@ -31,45 +32,6 @@ std::string version_string() {
 }
 
 namespace {
-
-// Parses `args` against `options` with SCENARIO as the one positional argument. Returns false
-// when --help was asked (and printed).
-bool parse(const std::vector<std::string>& args, const po::options_description& options,
-           const char* usage, po::variables_map& vm) {
-    po::positional_options_description positional;
-    positional.add("scenario", 1);
-    po::options_description all;
-    all.add(options).add_options()("scenario", po::value<std::string>(), "scenario file");
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-    if (vm.count("help")) {
-        std::cout << usage << '\n' << options;
-        return false;
-    }
-    if (!vm.count("scenario")) throw UsageError("missing SCENARIO (a .toml file)");
-    return true;
-}
-
-std::string now_utc_iso() {
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buffer;
-}
-
-nlohmann::ordered_json kpi_json(const dest1::KpiValues& values) {
-    nlohmann::ordered_json object;
-    const auto& names = dest1::kpi_variables();
-    for (int k = 0; k < dest1::kKpiCount; ++k) {
-        if (std::isnan(values[k]))
-            object[names[k].name] = nullptr;
-        else
-            object[names[k].name] = values[k];
-    }
-    return object;
-}
 
 // Pads or cuts a UTF-8 name to `width` characters (territory names carry accents).
 std::string fit(const std::string& text, std::size_t width) {
@@ -150,10 +112,8 @@ int run_command(const std::vector<std::string>& args) {
 
     const auto started = std::chrono::steady_clock::now();
     const std::string started_at = now_utc_iso();
-    const std::vector<std::string> overrides =
-        vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
     const dest1::Scenario scenario =
-        dest1::load_scenario(vm["scenario"].as<std::string>(), overrides);
+        dest1::load_scenario(vm["scenario"].as<std::string>(), overrides_of(vm));
 
     dest1::RunOptions run_options;
     run_options.seed = vm.count("seed") ? vm["seed"].as<std::uint64_t>() : scenario.seed;
@@ -163,34 +123,16 @@ int run_command(const std::vector<std::string>& args) {
     if (run_options.threads < 1) throw UsageError("--threads must be at least 1");
     const bool quiet = vm.count("quiet") > 0;
 
-    std::string output;
-    if (!vm.count("no-output")) {
-        if (vm.count("output")) {
-            output = vm["output"].as<std::string>();
-            const fs::path parent = fs::path(output).parent_path();
-            if (!parent.empty() && !fs::is_directory(parent))
-                throw UsageError("--output: directory '" + parent.string() + "' does not exist");
-        } else {
-            fs::create_directories("results");
-            output = "results/" + scenario.name + ".h5";
-        }
-    }
+    const std::string output =
+        vm.count("no-output") ? std::string() : output_path(vm, scenario.name + ".h5");
 
     const dest1::RunResult result = dest1::run(scenario, run_options);
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
     if (!output.empty()) {
-        dest1::RunManifest manifest;
-        manifest.essaim_version = ESSAIM_VERSION;
-        manifest.git_commit = ESSAIM_GIT_COMMIT;
-        std::string command_line = "essaim run";
-        for (const auto& a : args) command_line += " " + a;
-        manifest.command_line = command_line;
-        manifest.seed = run_options.seed;
+        dest1::RunManifest manifest = make_manifest("run", args, run_options.seed, run_options.threads, started_at);
         manifest.replication = run_options.replication;
-        manifest.threads = run_options.threads;
-        manifest.started_at = started_at;
         manifest.wall_seconds = wall;
         dest1::write_run_hdf5(output, scenario, result, manifest);
     }
@@ -227,8 +169,7 @@ int validate_command(const std::vector<std::string>& args) {
     po::variables_map vm;
     if (!parse(args, options, usage, vm)) return kOk;
     const std::string path = vm["scenario"].as<std::string>();
-    const std::vector<std::string> overrides =
-        vm.count("set") ? vm["set"].as<std::vector<std::string>>() : std::vector<std::string>{};
+    const std::vector<std::string> overrides = overrides_of(vm);
     if (vm.count("json")) {
         nlohmann::ordered_json json;
         json["file"] = path;

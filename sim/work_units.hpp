@@ -33,7 +33,7 @@ void run_in_order(const std::vector<WorkUnit>& units, int threads,
                   const std::function<Result(const WorkUnit&)>& compute,
                   const std::function<void(const WorkUnit&, Result&&)>& consume) {
     struct Item {
-        const WorkUnit* unit;
+        std::size_t index;
         Result result;
     };
     std::size_t next = 0;
@@ -41,20 +41,20 @@ void run_in_order(const std::vector<WorkUnit>& units, int threads,
     arena.execute([&] {
         tbb::parallel_pipeline(
             static_cast<std::size_t>(threads < 1 ? 2 : 2 * threads),
-            tbb::make_filter<void, const WorkUnit*>(
+            tbb::make_filter<void, std::size_t>(
                 tbb::filter_mode::serial_in_order,
-                [&](tbb::flow_control& control) -> const WorkUnit* {
+                [&](tbb::flow_control& control) -> std::size_t {
                     if (next == units.size()) {
                         control.stop();
-                        return nullptr;
+                        return 0;
                     }
-                    return &units[next++];
+                    return next++;
                 }) &
-                tbb::make_filter<const WorkUnit*, Item>(
+                tbb::make_filter<std::size_t, Item>(
                     tbb::filter_mode::parallel,
-                    [&](const WorkUnit* unit) { return Item{unit, compute(*unit)}; }) &
+                    [&](std::size_t index) { return Item{index, compute(units[index])}; }) &
                 tbb::make_filter<Item, void>(tbb::filter_mode::serial_in_order, [&](Item item) {
-                    consume(*item.unit, std::move(item.result));
+                    consume(units[item.index], std::move(item.result));
                 }));
     });
 }

@@ -257,6 +257,7 @@ void simulate_territory(const Shared& sh, int t, DailySeries& series, TerritoryO
 
     LiveAgents live;
     KpiAccumulator& kpi = out.kpis;
+
     kpi.first_job_delay_count.assign(static_cast<std::size_t>(std::max(p.parcours_days, 1)), 0.0);
     std::vector<std::uint32_t> waiting, active;  // slots; both in id order
     std::uint32_t next_id = 0;
@@ -393,10 +394,14 @@ void simulate_territory(const Shared& sh, int t, DailySeries& series, TerritoryO
                 h_event = end_hazard[live.sector[slot]];
                 h_drop = drop_factor[k] * confidence * p.rho_employed;
             }
-            const double h_total = h_event + h_drop;  // b. one categorical draw
-            if (h_total > 0) {
+            // b. One categorical draw. Since 1 - exp(-H) < H, a uniform u >= H means no event
+            // without computing the exponential: on most agent-days nothing happens, and this
+            // skips the one transcendental function of the turn. The outcome is exactly that of
+            // comparing u with the probabilities themselves.
+            const double h_total = h_event + h_drop;
+            const double u = unit_open(words[0]);
+            if (u < h_total) {
                 const double p_any = probability(h_total);
-                const double u = unit_open(words[0]);
                 if (u < p_any) {
                     if (u < p_any * (h_event / h_total)) {
                         if (st == kRemob) {

@@ -50,9 +50,9 @@ void describe_variables(const hdf5::Object& object, std::string_view names_attri
     object.set_attr_strings("labels_fr", names_of(variables, &VariableInfo::label_fr));
 }
 
-void write_manifest(const hdf5::Group& root, const Scenario& scenario, const RunManifest& manifest,
+hdf5::Group write_manifest(const hdf5::Group& root, const Scenario& scenario, const RunManifest& manifest,
                     const Calendar& calendar, bool record_agents) {
-    const hdf5::Group group = root.create_group("manifest");
+    hdf5::Group group = root.create_group("manifest");
     group.set_attr_string("essaim_version", manifest.essaim_version);
     group.set_attr_string("git_commit", manifest.git_commit);
     group.set_attr_int("schema_version", kOutputSchemaVersion);
@@ -88,6 +88,7 @@ void write_manifest(const hdf5::Group& root, const Scenario& scenario, const Run
 #elif defined(__VERSION__)
     group.set_attr_string("compiler", __VERSION__);
 #endif
+    return group;
 }
 
 void write_territories(const hdf5::Group& root, const Scenario& scenario) {

@@ -27,7 +27,7 @@ struct RunManifest {
 
 // Parts shared by every file kind (run, ensemble, sweep): /manifest attributes, the /territories
 // table, and a variable list's names, units and labels as parallel string-array attributes.
-void write_manifest(const hdf5::Group& root, const Scenario& scenario, const RunManifest& manifest,
+hdf5::Group write_manifest(const hdf5::Group& root, const Scenario& scenario, const RunManifest& manifest,
                     const Calendar& calendar, bool record_agents);
 void write_territories(const hdf5::Group& root, const Scenario& scenario);
 void describe_variables(const hdf5::Object& object, std::string_view names_attribute,

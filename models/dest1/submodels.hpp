@@ -9,8 +9,10 @@
 
 namespace essaim::dest1 {
 
-// A daily hazard as the probability of at least one event in the day: 1 - exp(-h).
-inline double probability(double hazard) { return -std::expm1(-hazard); }
+// A daily hazard as the probability of at least one event in the day: 1 - exp(-h). exp rather
+// than expm1: it is several times faster in the per-agent loop, and its absolute error (about
+// 1e-16) is far below the 2^-32 resolution of the uniforms it is compared with.
+inline double probability(double hazard) { return 1.0 - std::exp(-hazard); }
 
 // Competing events with hazards h_i: event i has probability (h_i / H)(1 - exp(-H)).
 inline double competing_probability(double hazard, double total_hazard) {

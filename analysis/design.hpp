@@ -1,0 +1,28 @@
+#pragma once
+// Experimental designs over scenario keys: each design point is a list of `key.path=value`
+// overrides, applied to a base scenario and validated like `--set`.
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace essaim::analysis {
+
+using Setting = std::pair<std::string, std::string>;  // key path, value as TOML text
+using DesignPoint = std::vector<Setting>;
+
+struct DesignError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// "parcours.caseload=20,25,30" -> key and its levels. Throws DesignError for a malformed grid.
+std::pair<std::string, std::vector<std::string>> parse_grid(const std::string& text);
+
+// Every combination of the grids' levels; the last grid varies fastest.
+std::vector<DesignPoint> full_factorial(const std::vector<std::pair<std::string, std::vector<std::string>>>& grids);
+
+// A CSV file: a header of key paths, then one design point per row (RFC 4180 quoting, so values
+// with commas, e.g. TOML arrays, can be given in double quotes). Errors name file and line.
+std::vector<DesignPoint> read_design_csv(const std::string& path);
+
+}  // namespace essaim::analysis
