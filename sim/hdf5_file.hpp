@@ -83,7 +83,7 @@ public:
 
     // A row-major float64 array of the given shape, chunked (at most about 1 MiB per chunk, the
     // size of HDF5's default chunk cache, splitting the leading dimensions first), shuffled and
-    // deflated at level 4. An array with an empty dimension is stored contiguously.
+    // deflated at level 1. An array with an empty dimension is stored contiguously.
     Object write_array(std::string_view name, std::span<const double> values,
                        const std::vector<std::size_t>& shape) const;
 

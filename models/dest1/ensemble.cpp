@@ -64,38 +64,35 @@ std::vector<Entrant> entrants_of(const AgentTable& agents, int last_day) {
 }
 
 std::vector<SurvivalResult> survival_curves(const std::vector<Entrant>& entrants,
-                                            const Scenario& scenario) {
-    struct Group {
-        std::string name;
-        std::function<bool(const Entrant&)> member;
-    };
-    std::vector<Group> groups{{"all", [](const Entrant&) { return true; }}};
-    for (std::size_t t = 0; t < scenario.territories.size(); ++t)
-        groups.push_back({"territory/" + scenario.territories[t].name,
-                          [t](const Entrant& e) { return e.territory == static_cast<int>(t); }});
-    for (int k = 0; k < kDurationClasses; ++k)
-        groups.push_back({std::string("duration/") + kDurationNames[k],
-                          [k](const Entrant& e) { return e.duration == k; }});
-    for (int k = 0; k < kDiplomaLevels; ++k)
-        groups.push_back({std::string("diploma/") + kDiplomaNames[k],
-                          [k](const Entrant& e) { return e.diploma == k; }});
-    for (int k = 0; k <= kBarriers; ++k)
-        groups.push_back(
-            {"barriers/" + std::to_string(k), [k](const Entrant& e) { return e.barriers == k; }});
-
-    std::vector<SurvivalResult> results;
-    for (const bool job : {true, false}) {
-        for (const Group& group : groups) {
-            std::vector<analysis::SurvivalObservation> observations;
-            for (const Entrant& e : entrants)
-                if (group.member(e))
-                    observations.push_back(
-                        job ? analysis::SurvivalObservation{e.job_time, e.job_event}
-                            : analysis::SurvivalObservation{e.dropout_time, e.dropout_event});
-            results.push_back({job ? "time_to_first_job" : "time_to_dropout", group.name,
-                               analysis::kaplan_meier(std::move(observations))});
+                                            const Scenario& scenario, int threads) {
+    // Groups: all, each territory, each duration class, each diploma, each barrier count.
+    const int n_territories = static_cast<int>(scenario.territories.size());
+    std::vector<std::string> names{"all"};
+    for (const auto& t : scenario.territories) names.push_back("territory/" + t.name);
+    for (const char* d : kDurationNames) names.push_back(std::string("duration/") + d);
+    for (const char* d : kDiplomaNames) names.push_back(std::string("diploma/") + d);
+    for (int k = 0; k <= kBarriers; ++k) names.push_back("barriers/" + std::to_string(k));
+    const int duration0 = 1 + n_territories, diploma0 = duration0 + kDurationClasses,
+              barriers0 = diploma0 + kDiplomaLevels;
+    const std::size_t n_groups = names.size();
+    std::vector<std::vector<analysis::SurvivalObservation>> job(n_groups), dropout(n_groups);
+    for (const Entrant& e : entrants) {  // one pass: each entrant belongs to five groups
+        for (const int g : {0, 1 + e.territory, duration0 + e.duration, diploma0 + e.diploma,
+                            barriers0 + e.barriers}) {
+            job[g].push_back({e.job_time, e.job_event});
+            dropout[g].push_back({e.dropout_time, e.dropout_event});
         }
     }
+    std::vector<SurvivalResult> results(2 * n_groups);
+    tbb::task_arena arena(std::max(threads, 1));
+    arena.execute([&] {
+        tbb::parallel_for(std::size_t(0), 2 * n_groups, [&](std::size_t i) {
+            const bool is_job = i < n_groups;
+            const std::size_t g = i % n_groups;
+            results[i] = {is_job ? "time_to_first_job" : "time_to_dropout", names[g],
+                          analysis::kaplan_meier(std::move(is_job ? job[g] : dropout[g]))};
+        });
+    });
     return results;
 }
 
@@ -346,7 +343,7 @@ EnsembleResult run_ensemble(const Scenario& scenario, const EnsembleOptions& opt
                 result.kpi_summary[row][k] = analysis::summarise(values);
             }
         result.series_summary = summarise_series(all_series, replications, cells, options.threads);
-        result.survival = survival_curves(entrants, scenario);
+        result.survival = survival_curves(entrants, scenario, options.threads);
     };
 
     if (output.empty()) {
