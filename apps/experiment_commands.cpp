@@ -344,7 +344,9 @@ int sweep_command(const std::vector<std::string>& args) {
         std::cout << "\n";
         for (std::size_t p = 0; p < points.size(); ++p) {
             std::string label;
-            for (const auto& [key, value] : points[p].settings) label += (label.empty() ? "" : " ") + key + "=" + value;
+            // The last segment of each key is enough to tell points apart in a table.
+            for (const auto& [key, value] : points[p].settings)
+                label += (label.empty() ? "" : " ") + key.substr(key.rfind('.') + 1) + "=" + value;
             std::cout << std::left << std::setw(40) << label.substr(0, 39);
             for (int k : shown) {
                 const auto& s = result.kpi_summary[p * rows + rows - 1][k];

@@ -173,6 +173,26 @@ def main():
           "invalid point: exit 2 naming the key, no file")
     check(essaim("ensemble", DOCKING, "-r", "0").returncode == 2, "-r 0: exit 2")
 
+    # On a terminal: a redrawn bar with rate and ETA (stderr on a pseudo-terminal).
+    import pty
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([BINARY, "ensemble", DOCKING, "-r", "30", "--no-output"], stdout=subprocess.DEVNULL,
+                            stderr=follower)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait()
+    tty = b"".join(chunks).decode(errors="replace")
+    check(proc.returncode == 0 and "\r" in tty and "[" in tty and "30/30" in tty and "/s" in tty,
+          f"progress bar on a terminal: {tty!r}")
+
     print(f"{results['passed']} passed, {results['failed']} failed")
     return 1 if results["failed"] else 0
 
