@@ -19,6 +19,7 @@ int export_command(const std::vector<std::string>& args);
 int ensemble_command(const std::vector<std::string>& args);
 int compare_command(const std::vector<std::string>& args);
 int sweep_command(const std::vector<std::string>& args);
+int generate_command(const std::vector<std::string>& args);
 
 std::string version_string();
 

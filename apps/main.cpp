@@ -23,6 +23,7 @@ Commands:
   ensemble SCENARIO   R replications in parallel, statistics across replications
   compare BASE VAR    paired differences of KPIs with common random numbers
   sweep SCENARIO      ensembles over a grid or a list of design points
+  generate national   write a synthetic national scenario (essaimage studies)
 
 Options:
   -h, --help          this help; `essaim COMMAND --help` for a command's options
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
         if (command == "ensemble") return cli::ensemble_command(args);
         if (command == "compare") return cli::compare_command(args);
         if (command == "sweep") return cli::sweep_command(args);
+        if (command == "generate") return cli::generate_command(args);
         std::cerr << "essaim: unknown command '" << command << "'\n\n" << kUsage;
         return cli::kBadInput;
     } catch (const dest1::ScenarioError& e) {

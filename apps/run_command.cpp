@@ -53,6 +53,24 @@ std::string cell(double value, int precision) {
     return out.str();
 }
 
+bool has_candidates(const dest1::Scenario& scenario) {
+    for (const auto& t : scenario.territories)
+        if (t.candidate) return true;
+    return false;
+}
+
+// Which candidate territories opened when, and why (essaimage runs only).
+void print_rollout(std::ostream& out, const dest1::Scenario& scenario,
+                   const dest1::RunResult& result) {
+    out << "\nRoll-out (highest yearly run-rate of coaches and hubs: "
+        << cell(result.rollout_max_run_rate, 0) << " EUR):\n";
+    for (const auto& d : result.rollout) {
+        if (!scenario.territories[d.territory].candidate) continue;
+        out << "  " << fit(scenario.territories[d.territory].name, 21) << ' '
+            << (d.open ? to_iso(*d.open) : "not opened") << "  " << d.reason << '\n';
+    }
+}
+
 void print_summary(std::ostream& out, const dest1::Scenario& scenario,
                    const dest1::RunResult& result, std::uint64_t seed, std::uint64_t replication) {
     using namespace dest1;
@@ -131,7 +149,8 @@ int run_command(const std::vector<std::string>& args) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
     if (!output.empty()) {
-        dest1::RunManifest manifest = make_manifest("run", args, run_options.seed, run_options.threads, started_at);
+        dest1::RunManifest manifest =
+            make_manifest("run", args, run_options.seed, run_options.threads, started_at);
         manifest.replication = run_options.replication;
         manifest.wall_seconds = wall;
         dest1::write_run_hdf5(output, scenario, result, manifest);
@@ -149,9 +168,21 @@ int run_command(const std::vector<std::string>& args) {
         for (std::size_t t = 0; t < scenario.territories.size(); ++t)
             territories[scenario.territories[t].name] = kpi_json(result.territory_kpis[t]);
         json["territories"] = territories;
+        if (has_candidates(scenario)) {
+            nlohmann::ordered_json rollout = nlohmann::ordered_json::array();
+            for (const auto& d : result.rollout)
+                rollout.push_back({{"territory", scenario.territories[d.territory].name},
+                                   {"open", d.open ? nlohmann::ordered_json(to_iso(*d.open))
+                                                   : nlohmann::ordered_json(nullptr)},
+                                   {"wave", d.wave},
+                                   {"reason", d.reason}});
+            json["rollout"] = rollout;
+            json["rollout_max_run_rate"] = result.rollout_max_run_rate;
+        }
         std::cout << json.dump() << '\n';
     } else {
         print_summary(std::cout, scenario, result, run_options.seed, run_options.replication);
+        if (has_candidates(scenario)) print_rollout(std::cout, scenario, result);
     }
     if (!quiet && !output.empty()) std::cerr << "wrote " << output << '\n';
     return kOk;

@@ -14,6 +14,7 @@
 #include <numeric>
 
 #include "analysis/statistics.hpp"
+#include "models/dest1/rollout.hpp"
 #include "models/dest1/run.hpp"
 #include "models/dest1/submodels.hpp"
 #include "sim/calendar.hpp"
@@ -584,7 +585,10 @@ KpiValues finish_kpis(const KpiAccumulator& a, const DailySeries& series,
 
 }  // namespace
 
-RunResult run(const Scenario& scenario, const RunOptions& options) {
+RunResult run(const Scenario& declared, const RunOptions& options) {
+    // Candidate territories get their opening dates and coach schedules first (not random).
+    RolloutPlan plan = plan_rollout(declared);
+    const Scenario& scenario = plan.scenario;
     const Calendar calendar(scenario.start, scenario.end);
     const int n_territories = static_cast<int>(scenario.territories.size());
     if (scenario.sectors.size() > static_cast<std::size_t>(kMaxSectors))
@@ -622,6 +626,8 @@ RunResult run(const Scenario& scenario, const RunOptions& options) {
             shared.loss_hazard_to[d] + shared.crisis.jobloss[d] / p.post_job_days;
 
     RunResult result;
+    result.rollout = std::move(plan.decisions);
+    result.rollout_max_run_rate = plan.max_run_rate;
     result.series = DailySeries(calendar.n_days(), n_territories, series_variables());
     std::vector<TerritoryOutcome> outcomes(n_territories);
     for_each_unit(static_cast<std::size_t>(n_territories), options.threads, [&](std::size_t t) {

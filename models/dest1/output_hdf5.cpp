@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <type_traits>
@@ -50,8 +51,9 @@ void describe_variables(const hdf5::Object& object, std::string_view names_attri
     object.set_attr_strings("labels_fr", names_of(variables, &VariableInfo::label_fr));
 }
 
-hdf5::Group write_manifest(const hdf5::Group& root, const Scenario& scenario, const RunManifest& manifest,
-                    const Calendar& calendar, bool record_agents) {
+hdf5::Group write_manifest(const hdf5::Group& root, const Scenario& scenario,
+                           const RunManifest& manifest, const Calendar& calendar,
+                           bool record_agents) {
     hdf5::Group group = root.create_group("manifest");
     group.set_attr_string("essaim_version", manifest.essaim_version);
     group.set_attr_string("git_commit", manifest.git_commit);
@@ -91,7 +93,8 @@ hdf5::Group write_manifest(const hdf5::Group& root, const Scenario& scenario, co
     return group;
 }
 
-void write_territories(const hdf5::Group& root, const Scenario& scenario) {
+void write_territories(const hdf5::Group& root, const Scenario& scenario,
+                       const std::vector<RolloutDecision>* rollout) {
     const hdf5::Group group = root.create_group("territories");
     const auto& territories = scenario.territories;
     const long start = days_from_civil(scenario.start);
@@ -101,8 +104,11 @@ void write_territories(const hdf5::Group& root, const Scenario& scenario) {
     std::vector<double> inflows, caseloads;
     for (const auto& territory : territories) {
         names.push_back(territory.name);
-        open_dates.push_back(to_iso(territory.open));
-        open_days.push_back(static_cast<std::int32_t>(days_from_civil(territory.open) - start));
+        // The actual opening, where a roll-out decided it ("" and -1: never within the run).
+        std::optional<Date> open = territory.open;
+        if (rollout) open = (*rollout)[open_dates.size()].open;
+        open_dates.push_back(open ? to_iso(*open) : "");
+        open_days.push_back(open ? static_cast<std::int32_t>(days_from_civil(*open) - start) : -1);
         pools.push_back(territory.pool);
         inflows.push_back(territory.inflow_per_day);
         caseloads.push_back(territory.caseload.value_or(scenario.parameters.caseload));
@@ -189,6 +195,29 @@ void write_agents(const hdf5::Group& root, const AgentTable& agents) {
     column("state_12m", agents.state_12m);
 }
 
+void write_rollout(const hdf5::Group& root, const Scenario& scenario, const RunResult& result) {
+    const hdf5::Group group = root.create_group("rollout");
+    const char* policies[] = {"dates", "need", "proximity"};
+    group.set_attr_string("policy", policies[static_cast<int>(scenario.rollout.policy)]);
+    group.set_attr_double("budget_per_year", scenario.rollout.budget_per_year);
+    group.set_attr_double("max_run_rate", result.rollout_max_run_rate);
+    std::vector<std::string> names, dates, reasons;
+    std::vector<std::int32_t> waves;
+    std::vector<std::int8_t> candidates;
+    for (const auto& d : result.rollout) {
+        names.push_back(scenario.territories[d.territory].name);
+        dates.push_back(d.open ? to_iso(*d.open) : "");
+        reasons.push_back(d.reason);
+        waves.push_back(d.wave);
+        candidates.push_back(scenario.territories[d.territory].candidate ? 1 : 0);
+    }
+    group.write_strings("territory", names);
+    group.write_strings("open_date", dates);
+    group.write_dataset("wave", std::span<const std::int32_t>(waves));
+    group.write_dataset("candidate", std::span<const std::int8_t>(candidates));
+    group.write_strings("reason", reasons);
+}
+
 // A writer bug, not a user error; caught here because HDF5 would otherwise read out of bounds.
 void check_shapes(const std::string& path, const Scenario& scenario, const RunResult& result,
                   const Calendar& calendar) {
@@ -219,10 +248,11 @@ void write_run_hdf5(const std::string& path, const Scenario& scenario, const Run
         file.set_attr_string("schema", "essaim-run");
         file.set_attr_int("schema_version", kOutputSchemaVersion);
         write_manifest(file, scenario, manifest, calendar, result.agents.has_value());
-        write_territories(file, scenario);
+        write_territories(file, scenario, &result.rollout);
         write_series(file, scenario, result.series, calendar, territory_names);
         write_kpis(file, result, territory_names);
         if (result.agents) write_agents(file, *result.agents);
+        write_rollout(file, scenario, result);
     });
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "models/dest1/outputs.hpp"
+#include "models/dest1/rollout.hpp"
 #include "models/dest1/scenario.hpp"
 #include "sim/calendar.hpp"
 #include "sim/hdf5_file.hpp"
@@ -29,7 +30,9 @@ struct RunManifest {
 // table, and a variable list's names, units and labels as parallel string-array attributes.
 hdf5::Group write_manifest(const hdf5::Group& root, const Scenario& scenario, const RunManifest& manifest,
                     const Calendar& calendar, bool record_agents);
-void write_territories(const hdf5::Group& root, const Scenario& scenario);
+// With `rollout`, the opening dates are the ones the roll-out decided.
+void write_territories(const hdf5::Group& root, const Scenario& scenario,
+                       const std::vector<RolloutDecision>* rollout = nullptr);
 void describe_variables(const hdf5::Object& object, std::string_view names_attribute,
                         const std::vector<VariableInfo>& variables);
 

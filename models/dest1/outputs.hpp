@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "models/dest1/rollout.hpp"
 #include "sim/daily_series.hpp"
 
 namespace essaim::dest1 {
@@ -96,6 +97,8 @@ struct RunResult {
     KpiValues total_kpis{};
     std::optional<AgentTable> agents;  // with RunOptions::record_agents
     std::uint64_t agent_days = 0;      // waiting + active + followed-up person-days simulated
+    std::vector<RolloutDecision> rollout;  // when and why each territory opened
+    double rollout_max_run_rate = 0;       // highest yearly run-rate cost of coaches and hubs
 };
 
 }  // namespace essaim::dest1

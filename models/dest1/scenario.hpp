@@ -79,7 +79,7 @@ struct Parameters {
 
 struct Territory {
     std::string name;
-    Date open;
+    Date open;  // for a candidate under a "need" or "proximity" roll-out: the earliest opening date
     std::vector<std::pair<Date, double>> coaches;  // step schedule, strictly increasing dates
     std::int64_t pool = 0;                         // eligible people at the start
     double inflow_per_day = 0;
@@ -87,6 +87,28 @@ struct Territory {
     std::optional<double> caseload;  // overrides Parameters::caseload (capacity only)
     std::optional<std::vector<double>> sector_weights;  // per Scenario::sectors; replaces globals
     std::optional<Profile> profile;                     // overrides Scenario::profile
+    // Coach recruitment ramp relative to the opening day: (days since opening, headcount), the
+    // first at day 0, strictly increasing. Used instead of `coaches` when non-empty; required
+    // for candidates whose opening date a roll-out policy decides.
+    std::vector<std::pair<int, double>> coaches_after_open;
+    bool candidate = false;  // opening decided by the roll-out policy (Scenario::rollout)
+};
+
+// How candidate territories open (essaimage). Non-candidates always open on their `open` date.
+enum class RolloutPolicy {
+    dates,      // candidates open on their own `open` dates (the budget is only reported)
+    need,       // in waves, largest initial pool first
+    proximity,  // in waves, next to a mature hub first (fastest ramp-up), then largest pool
+};
+
+struct Rollout {
+    RolloutPolicy policy = RolloutPolicy::dates;
+    std::optional<Date> start;        // first wave (default: the scenario's start)
+    int wave_every_days = 91;         // a wave every N days
+    int max_per_wave = 0;             // at most N openings per wave (0: no limit)
+    // Yearly run-rate ceiling for coaches and hubs: a territory opens only if the yearly cost of
+    // every open territory (coaches at their scheduled maximum, hub) stays within it. 0: none.
+    double budget_per_year = 0;
 };
 
 struct Crisis {
@@ -109,6 +131,7 @@ struct Scenario {
     std::vector<Sector> sectors;
     std::vector<Territory> territories;
     std::vector<Crisis> crises;
+    Rollout rollout;
 
     // Provenance, stored in every output manifest.
     std::string source_path;

@@ -389,7 +389,113 @@ std::vector<double> read_per_sector(const Section& section, const Scenario& scen
     return values;
 }
 
+std::string policy_name(RolloutPolicy policy) {
+    switch (policy) {
+        case RolloutPolicy::need:
+            return "need";
+        case RolloutPolicy::proximity:
+            return "proximity";
+        default:
+            return "dates";
+    }
+}
+
+void read_rollout(const Section& top, Scenario& scenario) {
+    const Section r = top.table("rollout");
+    r.allow_only({"policy", "start", "wave_every_days", "max_per_wave", "budget_per_year"});
+    Rollout& rollout = scenario.rollout;
+    if (const TomlNode* policy = r.get("policy")) {
+        const std::string text = read_string(*policy, r.path_of("policy"), false);
+        if (text == "dates")
+            rollout.policy = RolloutPolicy::dates;
+        else if (text == "need")
+            rollout.policy = RolloutPolicy::need;
+        else if (text == "proximity")
+            rollout.policy = RolloutPolicy::proximity;
+        else {
+            fail(policy->where, r.path_of("policy"),
+                 "expected \"dates\", \"need\" or \"proximity\", got " + policy->describe());
+        }
+    }
+    if (const TomlNode* start = r.get("start")) {
+        const Date date = read_date(*start, r.path_of("start"));
+        if (days_from_civil(date) < days_from_civil(scenario.start) ||
+            days_from_civil(date) > days_from_civil(scenario.end)) {
+            fail(start->where, r.path_of("start"),
+                 "expected a date within the run [scenario.start, scenario.end] (" +
+                     to_iso(scenario.start) + " to " + to_iso(scenario.end) + "), got " +
+                     to_iso(date));
+        }
+        rollout.start = date;
+    }
+    r.integer("wave_every_days", rollout.wave_every_days, 1);
+    r.integer("max_per_wave", rollout.max_per_wave, 0);
+    r.number("budget_per_year", rollout.budget_per_year, kNonNegative);
+}
+
+// `coaches`: [date, headcount] steps, strictly increasing, the first on or before `open`.
+void read_dated_coaches(const TomlNode& coaches, const std::string& coaches_path,
+                        Territory& territory) {
+    if (!coaches.is_array() || coaches.items.empty()) {
+        fail(coaches.where, coaches_path,
+             "expected a non-empty array of [date, headcount] steps, got " + coaches.describe());
+    }
+    for (std::size_t k = 0; k < coaches.items.size(); ++k) {
+        const TomlNode& step = coaches.items[k];
+        const std::string step_path = coaches_path + "." + std::to_string(k);
+        if (!step.is_array() || step.items.size() != 2) {
+            fail(step.where, step_path,
+                 "expected a [date, headcount] pair, got " + step.describe());
+        }
+        const Date date = read_date(step.items[0], step_path);
+        const double headcount = read_number(step.items[1], step_path, kHeadcount);
+        if (k > 0 && days_from_civil(date) <= days_from_civil(territory.coaches.back().first)) {
+            fail(step.items[0].where, step_path,
+                 "step " + to_iso(date) + " is out of date order (expected a date after " +
+                     to_iso(territory.coaches.back().first) + ")");
+        }
+        territory.coaches.emplace_back(date, headcount);
+    }
+    if (days_from_civil(territory.coaches.front().first) > days_from_civil(territory.open)) {
+        fail(coaches.items[0].where, coaches_path + ".0",
+             "the first step (" + to_iso(territory.coaches.front().first) +
+                 ") must be on or before open (" + to_iso(territory.open) +
+                 "): a territory has at least one coach from its open date on");
+    }
+}
+
+// `coaches_after_open`: [days since opening, headcount] steps, from day 0, strictly increasing.
+void read_coaches_after_open(const TomlNode& steps, const std::string& path, Territory& territory) {
+    if (!steps.is_array() || steps.items.empty()) {
+        fail(steps.where, path,
+             "expected a non-empty array of [days since opening, headcount] steps, got " +
+                 steps.describe());
+    }
+    for (std::size_t k = 0; k < steps.items.size(); ++k) {
+        const TomlNode& step = steps.items[k];
+        const std::string step_path = path + "." + std::to_string(k);
+        if (!step.is_array() || step.items.size() != 2) {
+            fail(step.where, step_path,
+                 "expected a [days since opening, headcount] pair, got " + step.describe());
+        }
+        const int day = static_cast<int>(read_integer(step.items[0], step_path, 0, INT_MAX));
+        const double headcount = read_number(step.items[1], step_path, kHeadcount);
+        if (k == 0 && day != 0) {
+            fail(step.items[0].where, step_path,
+                 "the first step must start at day 0 (the opening day), got day " +
+                     std::to_string(day) + ": a territory has at least one coach from its opening");
+        }
+        if (k > 0 && day <= territory.coaches_after_open.back().first) {
+            fail(step.items[0].where, step_path,
+                 "day " + std::to_string(day) + " is out of order (expected a day after " +
+                     std::to_string(territory.coaches_after_open.back().first) + ")");
+        }
+        territory.coaches_after_open.emplace_back(day, headcount);
+    }
+}
+
 void read_territories(const Section& top, Scenario& scenario) {
+    const Rollout& rollout = scenario.rollout;  // read first: it decides which keys are required
     const TomlNode* array = top.get("territory");
     if (!array) {
         fail(top.where(), "territory", "missing: at least one [[territory]] is required");
@@ -414,40 +520,47 @@ void read_territories(const Section& top, Scenario& scenario) {
 
     for (std::size_t i = 0; i < items.size(); ++i) {
         const Section t(&items[i], item_path("territory", items[i], i), array->where);
-        t.allow_only({"name", "open", "coaches", "pool", "inflow_per_day", "neighbours", "caseload",
-                      "sectors", "profile"});
+        t.allow_only({"name", "candidate", "open", "coaches", "coaches_after_open", "pool",
+                      "inflow_per_day", "neighbours", "caseload", "sectors", "profile"});
         Territory territory;
         territory.name = names[i];
-        territory.open = read_date(t.required("open"), t.path_of("open"));
+        t.boolean("candidate", territory.candidate);
+        // A candidate whose opening a policy decides may leave `open` out: it then means "as soon
+        // as the roll-out allows".
+        const bool decided = territory.candidate && rollout.policy != RolloutPolicy::dates;
+        if (const TomlNode* open = t.get("open"); open || !decided) {
+            if (!open && territory.candidate) {
+                fail(t.where(), t.path_of("open"),
+                     "missing required key (a candidate opens on its own date under "
+                     "rollout.policy \"dates\")");
+            }
+            territory.open = read_date(t.required("open"), t.path_of("open"));
+        } else {
+            territory.open = rollout.start.value_or(scenario.start);
+        }
 
-        const TomlNode& coaches = t.required("coaches");
-        const std::string coaches_path = t.path_of("coaches");
-        if (!coaches.is_array() || coaches.items.empty()) {
-            fail(
-                coaches.where, coaches_path,
-                "expected a non-empty array of [date, headcount] steps, got " + coaches.describe());
+        const TomlNode* coaches = t.get("coaches");
+        const TomlNode* after_open = t.get("coaches_after_open");
+        if (coaches && after_open) {
+            fail(after_open->where, t.path_of("coaches_after_open"),
+                 "give either coaches (dated steps) or coaches_after_open (days since opening), "
+                 "not both");
         }
-        for (std::size_t k = 0; k < coaches.items.size(); ++k) {
-            const TomlNode& step = coaches.items[k];
-            const std::string step_path = coaches_path + "." + std::to_string(k);
-            if (!step.is_array() || step.items.size() != 2) {
-                fail(step.where, step_path,
-                     "expected a [date, headcount] pair, got " + step.describe());
-            }
-            const Date date = read_date(step.items[0], step_path);
-            const double headcount = read_number(step.items[1], step_path, kHeadcount);
-            if (k > 0 && days_from_civil(date) <= days_from_civil(territory.coaches.back().first)) {
-                fail(step.items[0].where, step_path,
-                     "step " + to_iso(date) + " is out of date order (expected a date after " +
-                         to_iso(territory.coaches.back().first) + ")");
-            }
-            territory.coaches.emplace_back(date, headcount);
+        if (!coaches && !after_open) {
+            fail(t.where(), t.path_of("coaches"),
+                 "missing required key: give either coaches (dated steps) or coaches_after_open "
+                 "(days since opening)");
         }
-        if (days_from_civil(territory.coaches.front().first) > days_from_civil(territory.open)) {
-            fail(coaches.items[0].where, coaches_path + ".0",
-                 "the first step (" + to_iso(territory.coaches.front().first) +
-                     ") must be on or before open (" + to_iso(territory.open) +
-                     "): a territory has at least one coach from its open date on");
+        if (coaches && decided) {
+            fail(coaches->where, t.path_of("coaches"),
+                 "a candidate under rollout.policy \"" + policy_name(rollout.policy) +
+                     "\" opens on a date the roll-out decides: give its schedule as "
+                     "coaches_after_open = [[0, headcount], [days, headcount], ...]");
+        }
+        if (coaches) {
+            read_dated_coaches(*coaches, t.path_of("coaches"), territory);
+        } else {
+            read_coaches_after_open(*after_open, t.path_of("coaches_after_open"), territory);
         }
 
         territory.pool = read_integer(t.required("pool"), t.path_of("pool"), 0,
@@ -546,10 +659,11 @@ Scenario build(const TomlNode& root) {
     Scenario scenario;
     const Section top(&root, "", root.where);
     top.allow_only({"scenario", "parcours", "hazards", "outreach", "rampup", "profile", "effects",
-                    "barriers", "sectors", "costs", "territory", "crisis"});
+                    "barriers", "sectors", "costs", "rollout", "territory", "crisis"});
     read_scenario_table(top, scenario);
     read_parameters(top, scenario);
     read_sectors(top, scenario);
+    read_rollout(top, scenario);
     read_territories(top, scenario);
     read_crises(top, scenario);
     return scenario;

@@ -613,3 +613,268 @@ TEST_CASE("scenario_toml: extends") {
     CHECK(d.parameters.mode == ParcoursMode::sequential);
     CHECK(d.territories.size() == 3);
 }
+
+namespace {
+
+// A regular territory A and a candidate C (no `open`, no schedule yet), then `c_keys` (line 14 on)
+// and `tail` (e.g. a [rollout] table).
+std::string with_candidate(const std::string& c_keys, const std::string& tail = "") {
+    return "[scenario]\n"                   // 1
+           "name = \"t\"\n"                 // 2
+           "start = 2019-07-01\n"           // 3
+           "end = 2020-06-30\n"             // 4
+           "[[territory]]\n"                // 5
+           "name = \"A\"\n"                 // 6
+           "open = 2019-07-01\n"            // 7
+           "coaches = [[2019-07-01, 1]]\n"  // 8
+           "pool = 100\n"                   // 9
+           "[[territory]]\n"                // 10
+           "name = \"C\"\n"                 // 11
+           "candidate = true\n"             // 12
+           "pool = 50\n"                    // 13
+           + c_keys + tail;                 // 14...
+}
+
+std::string with_after_open(const std::string& steps) {
+    std::string text = kMinimal;
+    text.replace(text.find("coaches = [[2019-07-01, 1]]"), 27, "coaches_after_open = " + steps);
+    return text;
+}
+
+}  // namespace
+
+TEST_CASE("scenario_toml: rollout defaults") {
+    const Scenario s = parse_scenario(kMinimal, "x.toml");
+    CHECK(s.rollout.policy == RolloutPolicy::dates);
+    CHECK_FALSE(s.rollout.start.has_value());
+    CHECK(s.rollout.wave_every_days == 91);
+    CHECK(s.rollout.max_per_wave == 0);
+    CHECK(s.rollout.budget_per_year == 0);
+    CHECK_FALSE(s.territories[0].candidate);
+    CHECK(s.territories[0].coaches_after_open.empty());
+}
+
+TEST_CASE("scenario_toml: rollout table") {
+    check_error(kMinimal + "[rollout]\npolicy = \"need\"\nwave_every = 30\n", "rollout.wave_every",
+                13, "unknown key, did you mean 'wave_every_days'?");
+    check_error(kMinimal + "[rollout]\nbudget = 1e6\n", "rollout.budget", 12,
+                "did you mean 'budget_per_year'?");
+    check_error(kMinimal + "[rolout]\n", "rolout", 11, "did you mean 'rollout'?");
+    check_error(kMinimal + "[rollout]\npolicy = \"random\"\n", "rollout.policy", 12,
+                "expected \"dates\", \"need\" or \"proximity\", got \"random\"");
+    check_error(kMinimal + "[rollout]\npolicy = 1\n", "rollout.policy", 12, "expected a string");
+    check_error(kMinimal + "[rollout]\nstart = 2019-06-30\n", "rollout.start", 12,
+                "within the run [scenario.start, scenario.end] (2019-07-01 to 2020-06-30), got "
+                "2019-06-30");
+    check_error(kMinimal + "[rollout]\nstart = 2020-07-01\n", "rollout.start", 12,
+                "within the run");
+    check_error(kMinimal + "[rollout]\nstart = \"soon\"\n", "rollout.start", 12, "expected a date");
+    check_error(kMinimal + "[rollout]\nwave_every_days = 0\n", "rollout.wave_every_days", 12,
+                "expected an integer >= 1, got 0");
+    check_error(kMinimal + "[rollout]\nwave_every_days = 30.5\n", "rollout.wave_every_days", 12,
+                "expected an integer >= 1, got 30.5");
+    check_error(kMinimal + "[rollout]\nmax_per_wave = -1\n", "rollout.max_per_wave", 12,
+                "expected an integer >= 0, got -1");
+    check_error(kMinimal + "[rollout]\nbudget_per_year = -1\n", "rollout.budget_per_year", 12,
+                "expected a number >= 0, got -1");
+    check_error(kMinimal + "rollout = 3\n", "territory.A.rollout", 11, "unknown key");
+
+    // Both ends of the run are accepted.
+    Scenario s = parse_scenario(kMinimal + "[rollout]\nstart = 2019-07-01\n", "x.toml");
+    CHECK(s.rollout.start == Date{2019, 7, 1});
+    s = parse_scenario(kMinimal + "[rollout]\nstart = 2020-06-30\npolicy = \"proximity\"\n",
+                       "x.toml");
+    CHECK(s.rollout.start == Date{2020, 6, 30});
+    CHECK(s.rollout.policy == RolloutPolicy::proximity);
+}
+
+TEST_CASE("scenario_toml: coaches_after_open") {
+    check_error(with_after_open("[[0, 2], [180, 3], [90, 4]]"), "territory.A.coaches_after_open.2",
+                9, "day 90 is out of order (expected a day after 180)");
+    check_error(with_after_open("[[0, 2], [0, 3]]"), "territory.A.coaches_after_open.1", 9,
+                "out of order");
+    check_error(with_after_open("[[30, 2]]"), "territory.A.coaches_after_open.0", 9,
+                "must start at day 0");
+    check_error(with_after_open("[[0, 0]]"), "territory.A.coaches_after_open.0", 9,
+                "expected a headcount >= 1, got 0");
+    check_error(with_after_open("[[0, 2], [90, 0.5]]"), "territory.A.coaches_after_open.1", 9,
+                "headcount >= 1");
+    check_error(with_after_open("[[-1, 2]]"), "territory.A.coaches_after_open.0", 9,
+                "expected an integer >= 0, got -1");
+    check_error(with_after_open("[[0.5, 2]]"), "territory.A.coaches_after_open.0", 9,
+                "expected an integer >= 0, got 0.5");
+    check_error(with_after_open("[[2019-07-01, 2]]"), "territory.A.coaches_after_open.0", 9,
+                "expected an integer");
+    check_error(with_after_open("[]"), "territory.A.coaches_after_open", 9, "non-empty array");
+    check_error(with_after_open("[[0]]"), "territory.A.coaches_after_open.0", 9,
+                "[days since opening, headcount] pair");
+    check_error(with_after_open("3"), "territory.A.coaches_after_open", 9, "got 3");
+
+    // Exactly one of the two schedules.
+    check_error(
+        kMinimal + "coaches_after_open = [[0, 1]]\n", "territory.A.coaches_after_open", 11,
+        "either coaches (dated steps) or coaches_after_open (days since opening), not both");
+    std::string neither = kMinimal;
+    neither.erase(neither.find("coaches = [[2019-07-01, 1]]\n"), 28);
+    check_error(neither, "territory.A.coaches", 6,
+                "missing required key: give either coaches (dated steps) or coaches_after_open");
+
+    // A non-candidate may use it; its `open` stays required and the schedule is stored as written.
+    const Scenario s = parse_scenario(with_after_open("[[0, 1], [90, 2.5], [365, 4]]"), "x.toml");
+    const Territory& a = s.territories[0];
+    CHECK(a.open == Date{2019, 7, 1});
+    CHECK(a.coaches.empty());
+    CHECK(a.coaches_after_open == std::vector<std::pair<int, double>>{{0, 1}, {90, 2.5}, {365, 4}});
+    std::string no_open = with_after_open("[[0, 1]]");
+    no_open.erase(no_open.find("open = 2019-07-01\n"), 18);
+    check_error(no_open + "[rollout]\npolicy = \"need\"\n", "territory.A.open", 6,
+                "missing required key");
+}
+
+TEST_CASE("scenario_toml: candidates") {
+    check_error(with_candidate("coaches_after_open = [[0, 1]]\n", "candidate = \"yes\"\n"), "", 15,
+                "TOML syntax error");  // redefined key
+    std::string not_bool = with_candidate("coaches_after_open = [[0, 1]]\n");
+    not_bool.replace(not_bool.find("candidate = true"), 16, "candidate = \"yes\"");
+    check_error(not_bool, "territory.C.candidate", 12, "expected true or false, got \"yes\"");
+
+    // Under "dates" (the default), a candidate opens on its own date: `open` is required.
+    check_error(with_candidate("coaches_after_open = [[0, 1]]\n"), "territory.C.open", 10,
+                "missing required key (a candidate opens on its own date under rollout.policy "
+                "\"dates\")");
+    check_error(
+        with_candidate("coaches_after_open = [[0, 1]]\n", "[rollout]\npolicy = \"dates\"\n"),
+        "territory.C.open", 10, "missing required key");
+    Scenario s = parse_scenario(with_candidate("open = 2020-01-01\ncoaches = [[2020-01-01, 2]]\n"),
+                                "x.toml");
+    CHECK(s.territories[1].candidate);
+    CHECK(s.territories[1].open == Date{2020, 1, 1});
+    CHECK(s.territories[1].coaches == std::vector<std::pair<Date, double>>{{{2020, 1, 1}, 2}});
+    // ... and the check "first step on or before open" applies to its `coaches`.
+    check_error(with_candidate("open = 2020-01-01\ncoaches = [[2020-02-01, 2]]\n"),
+                "territory.C.coaches.0", 15, "must be on or before open (2020-01-01)");
+
+    // Under "need" and "proximity" the roll-out decides the date: dated coaches are refused.
+    check_error(with_candidate("coaches = [[2020-01-01, 2]]\n", "[rollout]\npolicy = \"need\"\n"),
+                "territory.C.coaches", 14,
+                "a candidate under rollout.policy \"need\" opens on a date the roll-out decides: "
+                "give its schedule as coaches_after_open");
+    check_error(with_candidate("open = 2020-01-01\ncoaches = [[2020-01-01, 2]]\n",
+                               "[rollout]\npolicy = \"proximity\"\n"),
+                "territory.C.coaches", 15, "rollout.policy \"proximity\"");
+    check_error(with_candidate("coaches = [[2020-01-01, 2]]\ncoaches_after_open = [[0, 1]]\n",
+                               "[rollout]\npolicy = \"need\"\n"),
+                "territory.C.coaches_after_open", 15, "not both");
+    check_error(with_candidate("", "[rollout]\npolicy = \"need\"\n"), "territory.C.coaches", 10,
+                "missing required key: give either coaches");
+    // A non-candidate under "need" may still use dated coaches.
+    s = parse_scenario(
+        with_candidate("coaches_after_open = [[0, 1]]\n", "[rollout]\npolicy = \"need\"\n"),
+        "x.toml");
+    CHECK(s.territories[0].coaches.size() == 1);
+
+    // Without `open`, the earliest date is the roll-out start, else the scenario start.
+    CHECK(s.territories[1].open == Date{2019, 7, 1});
+    s = parse_scenario(with_candidate("coaches_after_open = [[0, 1]]\n",
+                                      "[rollout]\npolicy = \"need\"\nstart = 2019-10-01\n"),
+                       "x.toml");
+    CHECK(s.territories[1].open == Date{2019, 10, 1});
+    s = parse_scenario(with_candidate("open = 2020-03-01\ncoaches_after_open = [[0, 1]]\n",
+                                      "[rollout]\npolicy = \"proximity\"\nstart = 2019-10-01\n"),
+                       "x.toml");
+    CHECK(s.territories[1].open == Date{2020, 3, 1});
+}
+
+TEST_CASE("scenario_toml: a roll-out scenario lands in the right fields and round-trips") {
+    const std::string text =
+        "[scenario]\n"
+        "name = \"essaimage\"\n"
+        "start = 2019-07-01\n"
+        "end = 2022-06-30\n"
+        "[rollout]\n"
+        "policy = \"proximity\"\n"
+        "start = 2020-01-01\n"
+        "wave_every_days = 182\n"
+        "max_per_wave = 1\n"
+        "budget_per_year = 450000.5\n"
+        "[[territory]]\n"
+        "name = \"Hub\"\n"
+        "open = 2019-07-01\n"
+        "coaches_after_open = [[0, 2], [180, 3]]\n"
+        "pool = 3000\n"
+        "neighbours = [\"Near\"]\n"
+        "[[territory]]\n"
+        "name = \"Near\"\n"
+        "candidate = true\n"
+        "coaches_after_open = [[0, 1], [90, 2.5]]\n"
+        "pool = 800\n"
+        "[[territory]]\n"
+        "name = \"Far\"\n"
+        "candidate = true\n"
+        "open = 2021-01-01\n"
+        "coaches_after_open = [[0, 2]]\n"
+        "pool = 1500\n"
+        "[[territory]]\n"
+        "name = \"Fixed\"\n"
+        "candidate = false\n"
+        "open = 2020-07-01\n"
+        "coaches = [[2020-07-01, 1], [2021-01-01, 2]]\n"
+        "pool = 500\n";
+    const Scenario s = parse_scenario(text, "x.toml");
+    CHECK(s.rollout.policy == RolloutPolicy::proximity);
+    CHECK(s.rollout.start == Date{2020, 1, 1});
+    CHECK(s.rollout.wave_every_days == 182);
+    CHECK(s.rollout.max_per_wave == 1);
+    CHECK(s.rollout.budget_per_year == 450000.5);
+    REQUIRE(s.territories.size() == 4);
+    const Territory& hub = s.territories[0];
+    CHECK_FALSE(hub.candidate);
+    CHECK(hub.open == Date{2019, 7, 1});
+    CHECK(hub.coaches.empty());
+    CHECK(hub.coaches_after_open == std::vector<std::pair<int, double>>{{0, 2}, {180, 3}});
+    const Territory& near = s.territories[1];
+    CHECK(near.candidate);
+    CHECK(near.open == Date{2020, 1, 1});  // no `open`: the roll-out start
+    CHECK(near.coaches_after_open == std::vector<std::pair<int, double>>{{0, 1}, {90, 2.5}});
+    CHECK(near.pool == 800);
+    const Territory& far = s.territories[2];
+    CHECK(far.candidate);
+    CHECK(far.open == Date{2021, 1, 1});  // the earliest opening date
+    CHECK(far.coaches_after_open == std::vector<std::pair<int, double>>{{0, 2}});
+    const Territory& fixed = s.territories[3];
+    CHECK_FALSE(fixed.candidate);
+    CHECK(fixed.coaches.size() == 2);
+    CHECK(fixed.coaches_after_open.empty());
+
+    // The effective document carries the new keys, and reading it again gives the same scenario.
+    CHECK(s.source_text.find("[rollout]\npolicy = \"proximity\"\nstart = 2020-01-01\n") !=
+          std::string::npos);
+    CHECK(s.source_text.find("coaches_after_open = [[0, 1], [90, 2.5]]") != std::string::npos);
+    CHECK(s.source_text.find("candidate = true") != std::string::npos);
+    const Scenario again = parse_scenario(s.source_text, "manifest.toml");
+    CHECK(again.source_text == s.source_text);
+    CHECK(again.rollout.policy == s.rollout.policy);
+    CHECK(again.rollout.start == s.rollout.start);
+    CHECK(again.rollout.wave_every_days == s.rollout.wave_every_days);
+    CHECK(again.rollout.max_per_wave == s.rollout.max_per_wave);
+    CHECK(again.rollout.budget_per_year == s.rollout.budget_per_year);
+    for (std::size_t t = 0; t < s.territories.size(); ++t) {
+        CAPTURE(t);
+        CHECK(again.territories[t].candidate == s.territories[t].candidate);
+        CHECK(again.territories[t].open == s.territories[t].open);
+        CHECK(again.territories[t].coaches == s.territories[t].coaches);
+        CHECK(again.territories[t].coaches_after_open == s.territories[t].coaches_after_open);
+    }
+
+    // --set reaches the new keys.
+    const Scenario set = parse_scenario(text, "x.toml",
+                                        {"rollout.policy=need", "rollout.max_per_wave=0",
+                                         "territory.Far.coaches_after_open=[[0, 3]]"});
+    CHECK(set.rollout.policy == RolloutPolicy::need);
+    CHECK(set.rollout.max_per_wave == 0);
+    CHECK(set.territories[2].coaches_after_open == std::vector<std::pair<int, double>>{{0, 3}});
+    const ScenarioError e =
+        error_of(text, {"territory.Fixed.candidate=true", "rollout.policy=need"});
+    CHECK(e.key() == "territory.Fixed.coaches");
+    CHECK(e.line() == 32);
+}

@@ -1,0 +1,107 @@
+// `essaim generate national`: writes a synthetic national scenario (docs/ESSAIMAGE.md).
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "apps/cli_common.hpp"
+#include "models/dest1/generate.hpp"
+#include "models/dest1/scenario_toml.hpp"
+
+namespace essaim::cli {
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+int generate_command(const std::vector<std::string>& args) {
+    constexpr const char* usage =
+        "Usage: essaim generate national --territories N [--seed S] -o FILE.toml [--start DATE]\n"
+        "                                [--years Y] [--policy dates|need|proximity] [--budget "
+        "EUR]\n"
+        "                                [--json]\n\n"
+        "Writes a complete synthetic national scenario (no `extends`): N territories with varied "
+        "pools\n"
+        "and inflows, coach recruitment ramps, opening waves (or candidates for a roll-out policy) "
+        "and\n"
+        "a proximity graph from their coordinates. The same options always give the same file.";
+    po::options_description options("Options");
+    options.add_options()("help,h", "this help")(
+        "territories", po::value<int>()->default_value(1000), "number of territories (1..20000)")(
+        "seed", po::value<std::uint64_t>()->default_value(1),
+        "seed of the generator and of the scenario")("output,o", po::value<std::string>(),
+                                                     "scenario file to write")(
+        "start", po::value<std::string>()->default_value("2024-01-01"), "first day")(
+        "years", po::value<int>()->default_value(6), "length of the run in years")(
+        "policy", po::value<std::string>()->default_value("dates"),
+        "dates: quarterly waves in random order; need or proximity: candidates for that roll-out "
+        "policy")("budget", po::value<double>()->default_value(0),
+                  "yearly budget for coaches and hubs (need, proximity)")(
+        "json", "print one JSON object on stdout");
+    po::variables_map vm;
+    if (!parse(args, options, usage, vm, {"kind"})) return kOk;
+    if (vm["kind"].as<std::string>() != "national")
+        throw UsageError("unknown kind '" + vm["kind"].as<std::string>() +
+                         "' (expected: national)");
+    if (!vm.count("output")) throw UsageError("missing -o FILE.toml");
+    dest1::NationalOptions o;
+    o.territories = vm["territories"].as<int>();
+    o.seed = vm["seed"].as<std::uint64_t>();
+    o.years = vm["years"].as<int>();
+    o.budget_per_year = vm["budget"].as<double>();
+    const auto start = parse_iso_date(vm["start"].as<std::string>());
+    if (!start)
+        throw UsageError("--start: expected a date YYYY-MM-DD, got '" +
+                         vm["start"].as<std::string>() + "'");
+    o.start = *start;
+    const std::string policy = vm["policy"].as<std::string>();
+    if (policy == "dates")
+        o.policy = dest1::RolloutPolicy::dates;
+    else if (policy == "need")
+        o.policy = dest1::RolloutPolicy::need;
+    else if (policy == "proximity")
+        o.policy = dest1::RolloutPolicy::proximity;
+    else
+        throw UsageError("--policy: expected dates, need or proximity, got '" + policy + "'");
+    if (o.territories < 1 || o.territories > 20000)
+        throw UsageError("--territories must be in 1..20000");
+    if (o.years < 1 || o.years > 50) throw UsageError("--years must be in 1..50");
+    if (!(o.budget_per_year >= 0)) throw UsageError("--budget must be >= 0");
+
+    const std::string output = vm["output"].as<std::string>();
+    const fs::path parent = fs::path(output).parent_path();
+    if (!parent.empty() && !fs::is_directory(parent))
+        throw UsageError("--output: directory '" + parent.string() + "' does not exist");
+    const std::string text = dest1::generate_national(o);
+    // The generator's output must be a valid scenario; a failure here is a bug (exit code 1).
+    try {
+        dest1::parse_scenario(text, output);
+    } catch (const dest1::ScenarioError& e) {
+        throw std::runtime_error(std::string("generated scenario is invalid: ") + e.what());
+    }
+    const std::string temporary = output + ".tmp-" + std::to_string(getpid());
+    {
+        std::ofstream file(temporary, std::ios::binary);
+        file << text;
+        if (!file.flush()) {
+            fs::remove(temporary);
+            throw std::runtime_error("cannot write " + output);
+        }
+    }
+    fs::rename(temporary, output);
+    if (vm.count("json")) {
+        nlohmann::ordered_json json;
+        json["file"] = output;
+        json["territories"] = o.territories;
+        json["seed"] = o.seed;
+        json["policy"] = policy;
+        json["bytes"] = text.size();
+        std::cout << json.dump() << '\n';
+    } else {
+        std::cout << "wrote " << output << " (" << o.territories << " territories, policy "
+                  << policy << ")\n";
+    }
+    return kOk;
+}
+
+}  // namespace essaim::cli

@@ -1,0 +1,188 @@
+#include "models/dest1/generate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <sstream>
+#include <stdexcept>
+
+#include "sim/random.hpp"
+
+namespace essaim::dest1 {
+namespace {
+
+// Layout of a synthetic country: 13 regions (as mainland France) in a 1000 km square; territories
+// scattered around their region's centre. Pools are log-normal around 20,000 people (an employment
+// basin's people far from work), so that 1,000 territories reach millions of identifications over
+// six years with Dest1's calibrated outreach; coaches follow the pool (one per 400 people).
+constexpr int kRegions = 13;
+constexpr double kSquareKm = 1000, kRegionSpreadKm = 60, kNeighbourKm = 100;
+constexpr int kNearest = 4;
+constexpr double kPoolMedian = 20000, kPoolSigma = 0.6, kInflowShare = 0.0003,
+                 kPeoplePerCoach = 400;
+constexpr double kInitialHubShare = 0.05;
+constexpr int kWaves = 12, kWaveDays = 91;
+
+enum Purpose : std::uint32_t { kRegion = 1, kPlace = 2, kPool = 3, kOrder = 4 };
+
+double normal(const RandomSource& random, std::uint32_t purpose, std::uint64_t index, int which) {
+    const auto words = random.block({0, purpose, index, 0});
+    const double u1 = unit_open(words[2 * which]), u2 = unit_open(words[2 * which + 1]);
+    return std::sqrt(-2 * std::log(u1)) * std::cos(2 * M_PI * u2);  // Box-Muller
+}
+
+std::string date_text(Date start, long days) {
+    return to_iso(civil_from_days(days_from_civil(start) + days));
+}
+
+}  // namespace
+
+std::string generate_national(const NationalOptions& o) {
+    if (o.territories < 1 || o.territories > 20000)
+        throw std::invalid_argument("--territories must be in 1..20000");
+    if (o.years < 1 || o.years > 50) throw std::invalid_argument("--years must be in 1..50");
+    const RandomSource random(o.seed, 0);
+    const int n = o.territories;
+    std::vector<double> cx(kRegions), cy(kRegions);
+    for (int r = 0; r < kRegions; ++r) {
+        const auto words = random.block({0, kRegion, static_cast<std::uint64_t>(r), 0});
+        cx[r] = 100 + 800 * unit_open(words[0]);
+        cy[r] = 100 + 800 * unit_open(words[1]);
+    }
+    std::vector<double> x(n), y(n);
+    std::vector<int> region(n);
+    std::vector<std::int64_t> pool(n);
+    std::vector<int> coaches(n);
+    for (int t = 0; t < n; ++t) {
+        region[t] = t % kRegions;
+        x[t] = std::clamp(cx[region[t]] + kRegionSpreadKm * normal(random, kPlace, t, 0), 0.0,
+                          kSquareKm);
+        y[t] = std::clamp(cy[region[t]] + kRegionSpreadKm * normal(random, kPlace, t, 1), 0.0,
+                          kSquareKm);
+        pool[t] = static_cast<std::int64_t>(std::clamp(
+            kPoolMedian * std::exp(kPoolSigma * normal(random, kPool, t, 0)), 2000.0, 200000.0));
+        coaches[t] = std::max(3, static_cast<int>(std::lround(pool[t] / kPeoplePerCoach)));
+    }
+    // Proximity graph: each territory to its nearest few within kNeighbourKm, each edge listed
+    // once.
+    std::vector<std::vector<int>> listed(n);
+    for (int t = 0; t < n; ++t) {
+        std::vector<std::pair<double, int>> near;
+        for (int u = 0; u < n; ++u) {
+            const double d = std::hypot(x[t] - x[u], y[t] - y[u]);
+            if (u != t && d <= kNeighbourKm) near.emplace_back(d, u);
+        }
+        std::partial_sort(near.begin(), near.begin() + std::min<std::size_t>(kNearest, near.size()),
+                          near.end());
+        for (std::size_t i = 0; i < near.size() && i < kNearest; ++i) {
+            const int a = std::min(t, near[i].second), b = std::max(t, near[i].second);
+            if (std::find(listed[a].begin(), listed[a].end(), b) == listed[a].end())
+                listed[a].push_back(b);
+        }
+    }
+    // Initial hubs: the largest pools; the others open later, in waves or by policy.
+    std::vector<int> by_pool(n);
+    std::iota(by_pool.begin(), by_pool.end(), 0);
+    std::stable_sort(by_pool.begin(), by_pool.end(),
+                     [&](int a, int b) { return pool[a] > pool[b]; });
+    const int hubs = std::max(1, static_cast<int>(std::lround(n * kInitialHubShare)));
+    std::vector<int> wave(n, -1);  // -1: initial hub
+    std::vector<std::pair<std::uint32_t, int>> order;
+    for (int i = hubs; i < n; ++i)
+        order.emplace_back(random.block({0, kOrder, static_cast<std::uint64_t>(by_pool[i]), 0})[0],
+                           by_pool[i]);
+    std::sort(order.begin(), order.end());
+    for (std::size_t i = 0; i < order.size(); ++i)
+        wave[order[i].second] = static_cast<int>(i % kWaves);
+    const bool by_policy = o.policy != RolloutPolicy::dates;
+    const long days = days_from_civil(Date{o.start.year + o.years, o.start.month, o.start.day}) -
+                      days_from_civil(o.start) - 1;
+    auto name = [&](int t) {
+        char buffer[32];
+        std::snprintf(buffer, sizeof buffer, "R%02d-T%05d", region[t] + 1, t + 1);
+        return std::string(buffer);
+    };
+
+    std::ostringstream out;
+    out << "# Synthetic national scenario generated by `essaim generate national --territories "
+        << n << " --seed " << o.seed
+        << "`.\n"
+           "# Territories: 13 regions in a 1000 km square, territories scattered around each "
+           "region's centre\n"
+           "# (sd 60 km); pools log-normal (median 20,000, sigma 0.6), inflow 0.03 % of the pool a "
+           "day, one coach\n"
+           "# per 400 people recruited over 8 months; neighbours: the 4 nearest within 100 km. The "
+           "5 % largest\n"
+           "# pools open on day 0; the others "
+        << (by_policy ? "are candidates opened by the roll-out policy from year 2.\n"
+                      : "open in 12 quarterly waves from year 2, in random order.\n")
+        << "# Model parameters: those of scenarios/dest1.toml (calibrated), no crisis.\n\n";
+    out << "[scenario]\nname = \"national-" << n
+        << "\"\ndescription = \"Synthetic national roll-out, " << n
+        << " territories\"\nmodel = \"dest1\"\nstart = " << to_iso(o.start)
+        << "\nend = " << date_text(o.start, days) << "\nseed = " << o.seed << "\n\n";
+    out << "[parcours]\nmode = \"integrated\"\nduration_days = 456\nfollowup_days = 365\ncaseload "
+           "= 30\n"
+           "caseload_ref = 30\ncontacts_per_week = 1.0\ncontacts_ref = 1.0\nalpha = 0.5\nkappa = "
+           "0.5\n"
+           "patience_days = 90\n\n"
+           "[hazards]\nh0_job = 0.0255\nh0_drop = 0.00111111\ngamma_confidence = 1.8\nrho_employed "
+           "= 0.4\n"
+           "h0_post = 0.00416667\npost_job_days = 540\ndigital_penalty = 0.5\n\n"
+           "[outreach]\nper_coach_per_day = 0.0992\npool_half = 500\n\n"
+           "[rampup]\nmaturity_days = 270\nr0_adjacent = 0.6\nr0_isolated = 0.3\n\n"
+           "[profile.duration]\nlt1y = 0.30\n1to2y = 0.16\ngt2y = 0.54\n\n"
+           "[profile.diploma]\nlow = 0.54\nmid = 0.36\nhigh = 0.10\n\n"
+           "[effects.duration]\nlt1y = 1.3\n1to2y = 1.0\ngt2y = 0.75\n\n"
+           "[effects.diploma]\nlow = 0.85\nmid = 1.0\nhigh = 1.2\n\n";
+    const char* barriers[] = {"mobility", "confidence", "digital", "housing", "health"};
+    const double prevalence[] = {0.75, 0.70, 0.45, 0.20, 0.25}, beta[] = {0.6, 0.7, 0.85, 0.7, 0.6},
+                 resolve[] = {0.00833333, 0.0111111, 0.0166667, 0.00555556, 0.00416667};
+    for (int b = 0; b < 5; ++b)
+        out << "[barriers." << barriers[b] << "]\nprevalence = " << prevalence[b]
+            << "\nbeta = " << beta[b] << "\nresolve_per_day = " << resolve[b] << "\n\n";
+    out << "[sectors.cleaning]\nweight = 0.35\ncontract_days = "
+           "180\n\n[sectors.green_spaces]\nweight = 0.25\n"
+           "contract_days = 180\n\n[sectors.catering]\nweight = 0.20\ncontract_days = "
+           "120\n\n[sectors.other]\n"
+           "weight = 0.20\ncontract_days = 240\n\n"
+           "[costs]\ncoach_per_year = 48000.0\nhub_fixed_per_year = 60000.0\nsolution = 400.0\n\n";
+    if (by_policy) {
+        out << "[rollout]\npolicy = \"" << (o.policy == RolloutPolicy::need ? "need" : "proximity")
+            << "\"\nstart = " << date_text(o.start, 365) << "\nwave_every_days = " << kWaveDays
+            << "\nmax_per_wave = " << (n - hubs + kWaves - 1) / kWaves
+            << "\nbudget_per_year = " << o.budget_per_year << "\n\n";
+    }
+    for (int t = 0; t < n; ++t) {
+        const int c = coaches[t];
+        out << "[[territory]]  # x = " << std::lround(x[t]) << " km, y = " << std::lround(y[t])
+            << " km\nname = \"" << name(t) << "\"\n";
+        if (wave[t] < 0)
+            out << "open = " << to_iso(o.start) << "\n";
+        else if (by_policy)
+            out << "candidate = true\n";
+        else
+            out << "open = " << date_text(o.start, 365 + kWaveDays * wave[t]) << "\n";
+        // Recruitment ramp: a third of the coaches at opening, two thirds after 4 months, all
+        // after 8.
+        std::vector<std::pair<int, int>> ramp{{0, (c + 2) / 3}, {120, (2 * c + 2) / 3}, {240, c}};
+        out << "coaches_after_open = [";
+        int last = -1;
+        bool first = true;
+        for (const auto& [day, headcount] : ramp) {
+            if (headcount == last) continue;
+            out << (first ? "" : ", ") << "[" << day << ", " << headcount << "]";
+            last = headcount;
+            first = false;
+        }
+        out << "]\npool = " << pool[t]
+            << "\ninflow_per_day = " << std::round(pool[t] * kInflowShare * 100) / 100
+            << "\nneighbours = [";
+        for (std::size_t i = 0; i < listed[t].size(); ++i)
+            out << (i ? ", " : "") << "\"" << name(listed[t][i]) << "\"";
+        out << "]\n\n";
+    }
+    return out.str();
+}
+
+}  // namespace essaim::dest1
