@@ -4,6 +4,19 @@
 
 namespace essaim::dest1::fixtures {
 
+inline Territory territory(std::string name, Date open,
+                           std::vector<std::pair<Date, double>> coaches, std::int64_t pool,
+                           double inflow, std::vector<int> neighbours) {
+    Territory t;
+    t.name = std::move(name);
+    t.open = open;
+    t.coaches = std::move(coaches);
+    t.pool = pool;
+    t.inflow_per_day = inflow;
+    t.neighbours = std::move(neighbours);
+    return t;
+}
+
 inline std::vector<Sector> reference_sectors() {
     return {{"cleaning", 0.35, 180},
             {"green_spaces", 0.25, 180},
@@ -20,33 +33,13 @@ inline Scenario small_scenario() {
     s.end = Date{2022, 6, 30};
     s.seed = 11;
     s.sectors = reference_sectors();
-    Territory alpha{"Alpha",
-                    Date{2019, 7, 1},
-                    {{Date{2019, 7, 1}, 2}, {Date{2020, 1, 1}, 3}},
-                    3000,
-                    1.5,
-                    {1},
-                    {},
-                    {},
-                    {}};
-    Territory beta{"Beta",
-                   Date{2020, 7, 1},
-                   {{Date{2020, 7, 1}, 2}},
-                   1200,
-                   0.8,
-                   {0},
-                   25.0,
-                   std::vector<double>{0.5, 0.1, 0.3, 0.1},
-                   {}};
-    Territory gamma{"Gamma",
-                    Date{2020, 7, 1},
-                    {{Date{2020, 7, 1}, 1}, {Date{2021, 1, 1}, 2}},
-                    800,
-                    0.5,
-                    {},
-                    {},
-                    {},
-                    {}};
+    Territory alpha = territory("Alpha", Date{2019, 7, 1},
+                                {{Date{2019, 7, 1}, 2}, {Date{2020, 1, 1}, 3}}, 3000, 1.5, {1});
+    Territory beta = territory("Beta", Date{2020, 7, 1}, {{Date{2020, 7, 1}, 2}}, 1200, 0.8, {0});
+    beta.caseload = 25.0;
+    beta.sector_weights = std::vector<double>{0.5, 0.1, 0.3, 0.1};
+    Territory gamma = territory("Gamma", Date{2020, 7, 1},
+                                {{Date{2020, 7, 1}, 1}, {Date{2021, 1, 1}, 2}}, 800, 0.5, {});
     s.territories = {alpha, beta, gamma};
     Crisis lockdown;
     lockdown.name = "lockdown";
@@ -86,7 +79,7 @@ inline Scenario closed_form_scenario(std::int64_t pool = 3000) {
     s.profile.duration = {0, 1, 0};  // 1to2y: delta 1.0
     s.profile.diploma = {0, 1, 0};   // mid: delta 1.0
     s.profile.prevalence = {0, 0, 0, 0, 0};
-    s.territories = {Territory{"Solo", s.start, {{s.start, 1}}, pool, 0.0, {}, {}, {}, {}}};
+    s.territories = {territory("Solo", s.start, {{s.start, 1}}, pool, 0.0, {})};
     return s;
 }
 

@@ -29,7 +29,7 @@ Territory candidate(const std::string& name, std::int64_t pool, std::vector<int>
 Scenario essaimage(RolloutPolicy policy) {
     Scenario s = fixtures::small_scenario();
     s.territories = {
-        Territory{"Old", Date{2019, 7, 1}, {{Date{2019, 7, 1}, 2}}, 3000, 1.0, {}, {}, {}, {}}};
+        fixtures::territory("Old", Date{2019, 7, 1}, {{Date{2019, 7, 1}, 2}}, 3000, 1.0, {})};
     s.territories.push_back(candidate("A", 900, {0}));
     s.territories.push_back(candidate("B", 2000));
     s.territories.push_back(candidate("C", 1500, {1}));
