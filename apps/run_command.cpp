@@ -124,7 +124,7 @@ int run_command(const std::vector<std::string>& args) {
         "override a scenario key, e.g. --set parcours.caseload=25 (repeatable)")(
         "agents", "also write the per-agent table")(
         "json", "print one JSON object of KPIs on stdout instead of the summary")(
-        "quiet,q", "no diagnostics on stderr");
+        "quiet,q", "no progress or diagnostics on stderr");
     po::variables_map vm;
     if (!parse(args, options, usage, vm)) return kOk;
 
@@ -138,6 +138,7 @@ int run_command(const std::vector<std::string>& args) {
     run_options.replication = vm["replication"].as<std::uint64_t>();
     run_options.threads = vm["threads"].as<int>();
     run_options.record_agents = vm.count("agents") > 0;
+    run_options.progress = vm.count("quiet") == 0;
     if (run_options.threads < 1) throw UsageError("--threads must be at least 1");
     const bool quiet = vm.count("quiet") > 0;
 

@@ -19,20 +19,23 @@ std::string duration_text(double seconds) {
 }
 }  // namespace
 
-Progress::Progress(std::string label, std::uint64_t total, Mode mode)
+Progress::Progress(std::string label, std::uint64_t total, Mode mode, double delay_seconds)
     : label_(std::move(label)),
       total_(total),
       quiet_(mode == Mode::quiet),
       terminal_(isatty(STDERR_FILENO) == 1),
+      delay_seconds_(delay_seconds),
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
 
 Progress::~Progress() { finish(); }
 
 void Progress::advance(std::uint64_t done) {
+    const std::lock_guard<std::mutex> lock(mutex_);
     done_ += done;
     if (quiet_) return;
     const auto now = std::chrono::steady_clock::now();
+    if (std::chrono::duration<double>(now - start_).count() < delay_seconds_) return;
     // A terminal redraws often; a log file gets a line every 5 seconds at most.
     const auto period = terminal_ ? std::chrono::milliseconds(100) : std::chrono::milliseconds(5000);
     if (now - last_draw_ >= period) {
@@ -42,12 +45,15 @@ void Progress::advance(std::uint64_t done) {
 }
 
 void Progress::finish() {
+    const std::lock_guard<std::mutex> lock(mutex_);
     if (finished_) return;
     finished_ = true;
-    if (!quiet_ && (terminal_ || done_ > 0)) draw(true);
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    if (!quiet_ && (terminal_ || done_ > 0) && (shown_ || elapsed >= delay_seconds_)) draw(true);
 }
 
 void Progress::draw(bool final) {
+    shown_ = true;
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     const double rate = elapsed > 0 ? done_ / elapsed : 0;

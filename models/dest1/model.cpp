@@ -18,6 +18,7 @@
 #include "models/dest1/run.hpp"
 #include "models/dest1/submodels.hpp"
 #include "sim/calendar.hpp"
+#include "sim/progress.hpp"
 #include "sim/random.hpp"
 #include "sim/run_loop.hpp"
 #include "sim/step_schedule.hpp"
@@ -630,9 +631,14 @@ RunResult run(const Scenario& declared, const RunOptions& options) {
     result.rollout_max_run_rate = plan.max_run_rate;
     result.series = DailySeries(calendar.n_days(), n_territories, series_variables());
     std::vector<TerritoryOutcome> outcomes(n_territories);
-    for_each_unit(static_cast<std::size_t>(n_territories), options.threads, [&](std::size_t t) {
-        simulate_territory(shared, static_cast<int>(t), result.series, outcomes[t]);
-    });
+    {
+        Progress progress("run " + scenario.name, static_cast<std::uint64_t>(n_territories),
+                          options.progress ? Progress::Mode::automatic : Progress::Mode::quiet, 1.0);
+        for_each_unit(static_cast<std::size_t>(n_territories), options.threads, [&](std::size_t t) {
+            simulate_territory(shared, static_cast<int>(t), result.series, outcomes[t]);
+            progress.advance();
+        });
+    }
 
     KpiAccumulator total;
     std::vector<int> all(n_territories);

@@ -12,6 +12,7 @@ struct RunOptions {
     std::uint64_t replication = 0;
     int threads = 1;             // territories advanced in parallel
     bool record_agents = false;  // keep the per-agent table
+    bool progress = false;       // territories done, on stderr, for runs longer than a second
 };
 
 RunResult run(const Scenario& scenario, const RunOptions& options);
