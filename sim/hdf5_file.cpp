@@ -1,8 +1,7 @@
 #include "sim/hdf5_file.hpp"
 
-#include <hdf5.h>
-#include <zlib.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -11,11 +10,15 @@
 #include <type_traits>
 #include <utility>
 
+#include "sim/hdf5_internal.hpp"
+
 namespace essaim::hdf5 {
 
-static_assert(std::is_same_v<hid_t, std::int64_t>, "hid_t is stored as std::int64_t");
-
 namespace {
+
+using internal::hdf5_reason;
+using internal::Id;
+using internal::silence_hdf5;
 
 // Above this size a 1-D dataset is worth chunking and compressing.
 constexpr std::size_t kCompressFromBytes = 16 * 1024;
@@ -25,53 +28,10 @@ constexpr std::size_t kMaxChunkBytes = 1024 * 1024;
 // few percent larger; writing must not dominate an ensemble.
 constexpr unsigned kDeflateLevel = 1;
 
-// The HDF5 library prints its error stack to stderr by default; we report through exceptions
-// instead. Called before the first HDF5 call of every entry point that may fail.
-void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
-
-// The most specific message on HDF5's error stack (e.g. "unable to open file: ... errno = 2"),
-// which then is cleared so that it does not leak into the next report.
-std::string hdf5_reason() {
-    std::string reason;
-    H5Ewalk2(
-        H5E_DEFAULT, H5E_WALK_UPWARD,
-        [](unsigned n, const H5E_error2_t* error, void* data) -> herr_t {
-            if (n == 0 && error->desc != nullptr) *static_cast<std::string*>(data) = error->desc;
-            return 0;
-        },
-        &reason);
-    H5Eclear2(H5E_DEFAULT);
-    return reason;
-}
-
 [[noreturn]] void throw_error(std::string_view file, std::string_view object,
                               std::string_view what) {
-    std::string message = "HDF5 file '" + std::string(file) + "'";
-    if (!object.empty()) message += ", object '" + std::string(object) + "'";
-    message += ": " + std::string(what);
-    const std::string reason = hdf5_reason();
-    if (!reason.empty()) message += " (" + reason + ")";
-    throw std::runtime_error(message);
+    throw std::runtime_error(internal::error_message(file, object, what));
 }
-
-// Closes an HDF5 identifier of any kind at scope exit; for the short-lived types, dataspaces and
-// property lists used while creating an object.
-class Id {
-public:
-    explicit Id(hid_t id) : id_(id) {}
-    Id(Id&& other) noexcept : id_(other.release()) {}
-    Id(const Id&) = delete;
-    Id& operator=(const Id&) = delete;
-    ~Id() {
-        if (id_ >= 0) H5Idec_ref(id_);
-    }
-    hid_t get() const { return id_; }
-    bool ok() const { return id_ >= 0; }
-    hid_t release() noexcept { return std::exchange(id_, -1); }
-
-private:
-    hid_t id_;
-};
 
 Id utf8_string_type() {
     Id type(H5Tcopy(H5T_C_S1));
@@ -363,7 +323,8 @@ std::vector<std::uint8_t> compress_slab(std::span<const float> values, int level
     std::vector<std::uint8_t> shuffled(n * sizeof(float));
     const auto* bytes = reinterpret_cast<const std::uint8_t*>(values.data());
     for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t k = 0; k < sizeof(float); ++k) shuffled[k * n + i] = bytes[i * sizeof(float) + k];
+        for (std::size_t k = 0; k < sizeof(float); ++k)
+            shuffled[k * n + i] = bytes[i * sizeof(float) + k];
     // Run-length deflate: after the shuffle, exponent and high mantissa bytes come in long runs,
     // which Z_RLE encodes several times faster than the default strategy, in a stream that any
     // inflate (HDF5's deflate filter) reads.

@@ -1,34 +1,20 @@
 #include "sim/hdf5_reader.hpp"
 
-#include <hdf5.h>
-
 #include <charconv>
 #include <filesystem>
 #include <system_error>
 #include <type_traits>
 #include <utility>
 
-namespace essaim::hdf5 {
+#include "sim/hdf5_internal.hpp"
 
-static_assert(std::is_same_v<hid_t, std::int64_t>, "hid_t is stored as std::int64_t");
+namespace essaim::hdf5 {
 
 namespace {
 
-// As in hdf5_file.cpp: errors travel as exceptions, not as HDF5's own printout on stderr.
-void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
-
-std::string hdf5_reason() {
-    std::string reason;
-    H5Ewalk2(
-        H5E_DEFAULT, H5E_WALK_UPWARD,
-        [](unsigned n, const H5E_error2_t* error, void* data) -> herr_t {
-            if (n == 0 && error->desc != nullptr) *static_cast<std::string*>(data) = error->desc;
-            return 0;
-        },
-        &reason);
-    H5Eclear2(H5E_DEFAULT);
-    return reason;
-}
+using internal::hdf5_reason;
+using internal::Id;
+using internal::silence_hdf5;
 
 // Absolute form of an object name, for messages and for walking its components.
 std::string absolute(std::string_view object) {
@@ -40,29 +26,8 @@ std::string absolute(std::string_view object) {
 
 [[noreturn]] void throw_error(std::string_view file, std::string_view object,
                               std::string_view what) {
-    std::string message = "HDF5 file '" + std::string(file) + "'";
-    if (!object.empty()) message += ", object '" + std::string(object) + "'";
-    message += ": " + std::string(what);
-    const std::string reason = hdf5_reason();
-    if (!reason.empty()) message += " (" + reason + ")";
-    throw ReadError(message);
+    throw ReadError(internal::error_message(file, object, what));
 }
-
-class Id {
-public:
-    explicit Id(hid_t id) : id_(id) {}
-    Id(Id&& other) noexcept : id_(std::exchange(other.id_, -1)) {}
-    Id(const Id&) = delete;
-    Id& operator=(const Id&) = delete;
-    ~Id() {
-        if (id_ >= 0 && H5Idec_ref(id_) < 0) H5Eclear2(H5E_DEFAULT);
-    }
-    hid_t get() const { return id_; }
-    bool ok() const { return id_ >= 0; }
-
-private:
-    hid_t id_;
-};
 
 // Dataset and attribute reads differ only in these calls; the conversions around them are shared.
 struct Source {
