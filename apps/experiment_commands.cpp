@@ -47,6 +47,7 @@ CommonOptions common_options(const po::variables_map& vm) {
 
 std::string cell(double value, int precision) {
     if (std::isnan(value)) return "-";
+    if (std::abs(value) < 0.5 * std::pow(10.0, -precision)) value = 0;  // no "-0".
     std::ostringstream out;
     out << std::fixed << std::setprecision(precision) << value;
     return out.str();
@@ -176,7 +177,12 @@ int ensemble_command(const std::vector<std::string>& args) {
         vm.count("no-output") ? "" : output_path(vm, scenario.name + "-ensemble.h5");
     const dest1::RunManifest manifest =
         make_manifest("ensemble", args, eo.seed, eo.threads, started_at);
-    const dest1::EnsembleResult result = dest1::run_ensemble(scenario, eo, output, manifest);
+    dest1::EnsembleResult result;
+    try {
+        result = dest1::run_ensemble(scenario, eo, output, manifest);
+    } catch (const dest1::EnsembleTooLarge& e) {
+        throw UsageError(e.what());
+    }
 
     if (common.json) {
         nlohmann::ordered_json json;
@@ -252,9 +258,14 @@ int compare_command(const std::vector<std::string>& args) {
         eo.replications = common.replications;
         eo.threads = common.threads;
         eo.quiet = common.quiet;
+        eo.kpis_only = true;  // a comparison needs the replications' KPIs only
         const auto manifest = make_manifest("compare", args, eo.seed, eo.threads, now_utc_iso());
-        base = samples_of(dest1::run_ensemble(a, eo, "", manifest), a, eo.seed);
-        variant = samples_of(dest1::run_ensemble(b, eo, "", manifest), b, eo.seed);
+        try {
+            base = samples_of(dest1::run_ensemble(a, eo, "", manifest), a, eo.seed);
+            variant = samples_of(dest1::run_ensemble(b, eo, "", manifest), b, eo.seed);
+        } catch (const dest1::EnsembleTooLarge& e) {
+            throw UsageError(e.what());
+        }
     }
     const std::uint64_t n = std::min(base.replications, variant.replications);
     auto compare_row = [&](std::size_t tb, std::size_t tv) {

@@ -48,6 +48,7 @@ std::string fit(const std::string& text, std::size_t width) {
 
 std::string cell(double value, int precision) {
     if (std::isnan(value)) return "-";
+    if (std::abs(value) < 0.5 * std::pow(10.0, -precision)) value = 0;  // no "-0".
     std::ostringstream out;
     out << std::fixed << std::setprecision(precision) << value;
     return out.str();

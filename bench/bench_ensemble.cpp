@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
     options.replications = replications;
     options.threads = 2;
     options.quiet = true;
+    options.kpis_only = true;
     const auto base = dest1::run_ensemble(scenario, options, "", {});
     for (const auto& [label, sets] : variants) {
         const auto variant_scenario = dest1::load_scenario(repo + "/scenarios/dest1.toml", sets);

@@ -81,7 +81,8 @@ private:
 };
 
 // Poisson(mean) from a stream; mean <= 0 gives 0. Boost.Random's sampler (inversion below 10,
-// Hörmann's PTRS above) is exact for every mean.
-int poisson(RandomStream& stream, double mean);
+// Hörmann's PTRS above) is exact for every mean. Throws std::domain_error above 1e15, where a
+// 64-bit count could no longer be trusted (scenario validation keeps means far below).
+std::int64_t poisson(RandomStream& stream, double mean);
 
 }  // namespace essaim

@@ -7,6 +7,10 @@
 
 namespace essaim {
 
+// The thread count to use for a request: between 1 and the machine's cores (more would only
+// oversubscribe, and TBB warns about it on stderr). Results never depend on it.
+int effective_threads(int requested);
+
 // Calls advance(u) once for every u in [0, n_units), on at most `threads` threads (1: in order on
 // the calling thread). Exceptions from a unit propagate to the caller.
 void for_each_unit(std::size_t n_units, int threads,

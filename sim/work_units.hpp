@@ -9,6 +9,8 @@
 #include <functional>
 #include <vector>
 
+#include "sim/run_loop.hpp"
+
 namespace essaim {
 
 struct WorkUnit {
@@ -21,7 +23,8 @@ inline std::vector<WorkUnit> work_units(std::uint64_t points, std::uint64_t repl
     std::vector<WorkUnit> units;
     units.reserve(points * replications);
     for (std::uint64_t p = 0; p < points; ++p)
-        for (std::uint64_t r = 0; r < replications; ++r) units.push_back({p * replications + r, p, r});
+        for (std::uint64_t r = 0; r < replications; ++r)
+            units.push_back({p * replications + r, p, r});
     return units;
 }
 
@@ -37,22 +40,23 @@ void run_in_order(const std::vector<WorkUnit>& units, int threads,
         Result result;
     };
     std::size_t next = 0;
-    tbb::task_arena arena(threads < 1 ? 1 : threads);
+    threads = effective_threads(threads);
+    tbb::task_arena arena(threads);
     arena.execute([&] {
         tbb::parallel_pipeline(
-            static_cast<std::size_t>(threads < 1 ? 2 : 2 * threads),
-            tbb::make_filter<void, std::size_t>(
-                tbb::filter_mode::serial_in_order,
-                [&](tbb::flow_control& control) -> std::size_t {
-                    if (next == units.size()) {
-                        control.stop();
-                        return 0;
-                    }
-                    return next++;
-                }) &
-                tbb::make_filter<std::size_t, Item>(
-                    tbb::filter_mode::parallel,
-                    [&](std::size_t index) { return Item{index, compute(units[index])}; }) &
+            static_cast<std::size_t>(2 * threads),
+            tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order,
+                                                [&](tbb::flow_control& control) -> std::size_t {
+                                                    if (next == units.size()) {
+                                                        control.stop();
+                                                        return 0;
+                                                    }
+                                                    return next++;
+                                                }) &
+                tbb::make_filter<std::size_t, Item>(tbb::filter_mode::parallel,
+                                                    [&](std::size_t index) {
+                                                        return Item{index, compute(units[index])};
+                                                    }) &
                 tbb::make_filter<Item, void>(tbb::filter_mode::serial_in_order, [&](Item item) {
                     consume(units[item.index], std::move(item.result));
                 }));

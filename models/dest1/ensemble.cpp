@@ -3,19 +3,23 @@
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <limits>
 #include <map>
 #include <optional>
+#include <stdexcept>
 
 #include "models/dest1/run.hpp"
 #include "sim/calendar.hpp"
 #include "sim/hdf5_file.hpp"
 #include "sim/progress.hpp"
+#include "sim/run_loop.hpp"
 #include "sim/work_units.hpp"
 
 namespace essaim::dest1 {
@@ -84,7 +88,7 @@ std::vector<SurvivalResult> survival_curves(const std::vector<Entrant>& entrants
         }
     }
     std::vector<SurvivalResult> results(2 * n_groups);
-    tbb::task_arena arena(std::max(threads, 1));
+    tbb::task_arena arena(effective_threads(threads));
     arena.execute([&] {
         tbb::parallel_for(std::size_t(0), 2 * n_groups, [&](std::size_t i) {
             const bool is_job = i < n_groups;
@@ -131,7 +135,7 @@ std::vector<double> summarise_series(const std::vector<float>& all, std::uint64_
     std::vector<double> out(cells * kStats, kNaN);
     const double n = static_cast<double>(replications);
     const double t975 = replications > 1 ? analysis::student_t_quantile(0.975, n - 1) : kNaN;
-    tbb::task_arena arena(std::max(threads, 1));
+    tbb::task_arena arena(effective_threads(threads));
     arena.execute([&] {
         // Cells in blocks: a block's values of every replication are first copied contiguously
         // (reading each replication's stretch in order), so the per-cell gathers stay in cache.
@@ -275,25 +279,45 @@ EnsembleResult run_ensemble(const Scenario& scenario, const EnsembleOptions& opt
     const std::uint64_t replications = options.replications;
     const bool store_series = !output.empty() && !options.summary_only;
 
+    // Exact quantiles of every series cell need every replication's series at once; refuse an
+    // ensemble that would not fit rather than let it swap or be killed.
+    const double series_bytes =
+        static_cast<double>(replications) * static_cast<double>(cells) * sizeof(float);
+    const double memory =
+        static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+    if (!options.kpis_only && memory > 0 && series_bytes > 0.5 * memory) {
+        char message[400];
+        std::snprintf(
+            message, sizeof message,
+            "ensemble: the daily series of %llu replications need %.1f GiB (replications x days x "
+            "(territories + 1) x %d variables x 4 bytes) for their quantiles, more than half of "
+            "this "
+            "machine's %.1f GiB; use fewer replications, or `essaim sweep` (KPIs only)",
+            static_cast<unsigned long long>(replications), series_bytes / 1073741824.0,
+            kSeriesCount, memory / 1073741824.0);
+        throw EnsembleTooLarge(message);
+    }
+
     EnsembleResult result;
     result.replications = replications;
     result.n_territories = n_territories;
     result.n_days = calendar.n_days();
     result.replication_kpis.assign(replications * rows * kKpiCount, kNaN);
-    std::vector<float> all_series(replications * cells);
+    std::vector<float> all_series(options.kpis_only ? 0 : replications * cells);
     std::vector<Entrant> entrants;
 
     auto compute = [&](const WorkUnit& unit) {
         RunOptions run_options;
         run_options.seed = options.seed;
         run_options.replication = unit.replication;
-        run_options.record_agents = true;  // for the survival curves
+        run_options.record_agents = !options.kpis_only;  // for the survival curves
         const RunResult run_result = run(scenario, run_options);
         ReplicationResult r;
         r.agent_days = run_result.agent_days;
         for (const auto& row : run_result.territory_kpis)
             r.kpis.insert(r.kpis.end(), row.begin(), row.end());
         r.kpis.insert(r.kpis.end(), run_result.total_kpis.begin(), run_result.total_kpis.end());
+        if (options.kpis_only) return r;
         const DailySeries& s = run_result.series;
         r.series.resize(cells);
         for (int d = 0; d < s.n_days(); ++d) {
@@ -342,6 +366,7 @@ EnsembleResult run_ensemble(const Scenario& scenario, const EnsembleOptions& opt
                     values[r] = result.kpi(r, static_cast<int>(row), k);
                 result.kpi_summary[row][k] = analysis::summarise(values);
             }
+        if (options.kpis_only) return;
         result.series_summary = summarise_series(all_series, replications, cells, options.threads);
         result.survival = survival_curves(entrants, scenario, options.threads);
     };

@@ -5,6 +5,7 @@
 // whatever the thread count.
 #include <array>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct EnsembleOptions {
     int threads = 1;
     bool summary_only = false;  // store statistics only, not each replication's daily series
     bool quiet = false;         // no progress on stderr
+    bool kpis_only = false;     // KPIs and their statistics only: no series, no survival curves
 };
 
 // Statistics stored for each daily series cell, in order.
@@ -56,6 +58,11 @@ struct EnsembleResult {
     double kpi(std::uint64_t replication, int territory_or_total, int kpi) const {
         return replication_kpis[(replication * (n_territories + 1) + territory_or_total) * kKpiCount + kpi];
     }
+};
+
+// An ensemble whose per-cell quantiles would not fit in memory (bad input, not a failure).
+struct EnsembleTooLarge : std::runtime_error {
+    using std::runtime_error::runtime_error;
 };
 
 // Runs the ensemble. With a non-empty `output`, writes the ensemble file there (atomically).

@@ -508,7 +508,8 @@ void simulate_territory(const Shared& sh, int t, DailySeries& series, TerritoryO
 
         // 7. Pool inflow.
         RandomStream inflow_stream(sh.random, {tu, kPurposeInflow, 0, std::uint64_t(d)});
-        const int inflow = poisson(inflow_stream, territory.inflow_per_day * sh.crisis.inflow[d]);
+        const std::int64_t inflow =
+            poisson(inflow_stream, territory.inflow_per_day * sh.crisis.inflow[d]);
         pool += inflow;
 
         // 8. End of day (post-exit stocks are filled in below from their changes).
@@ -525,7 +526,7 @@ void simulate_territory(const Shared& sh, int t, DailySeries& series, TerritoryO
         rec[kExitsPositive] = exits_positive;
         rec[kExitsNeutral] = exits_neutral;
         rec[kBarriersResolved] = resolved;
-        rec[kInflow] = inflow;
+        rec[kInflow] = static_cast<double>(inflow);
         rec[kCoaches] = c;
         rec[kCapacity] = capacity;
         rec[kCost] = (p.coach_cost_per_year * c + p.hub_fixed_cost_per_year) / 365.0 +
@@ -633,7 +634,8 @@ RunResult run(const Scenario& declared, const RunOptions& options) {
     std::vector<TerritoryOutcome> outcomes(n_territories);
     {
         Progress progress("run " + scenario.name, static_cast<std::uint64_t>(n_territories),
-                          options.progress ? Progress::Mode::automatic : Progress::Mode::quiet, 1.0);
+                          options.progress ? Progress::Mode::automatic : Progress::Mode::quiet,
+                          1.0);
         for_each_unit(static_cast<std::size_t>(n_territories), options.threads, [&](std::size_t t) {
             simulate_territory(shared, static_cast<int>(t), result.series, outcomes[t]);
             progress.advance();

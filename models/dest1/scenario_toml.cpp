@@ -88,7 +88,14 @@ constexpr Range kNonNegative{0, true, kInf, "a number", ">= 0"};
 constexpr Range kAtLeastOne{1, true, kInf, "a number", ">= 1"};
 constexpr Range kProbability{0, true, 1, "a probability", "in [0, 1]"};
 constexpr Range kShare{0, true, 1, "a share", "in [0, 1]"};
-constexpr Range kHeadcount{1, true, kInf, "a headcount", ">= 1"};
+constexpr Range kHeadcount{1, true, 1e6, "a headcount", ">= 1 and <= 1000000"};
+// Upper bounds keep every count the model derives from a scenario far inside 64-bit integers and
+// every run's memory finite; none binds a plausible scenario.
+constexpr Range kMultiplier{0, true, 1000, "a multiplier", ">= 0 and <= 1000"};
+constexpr Range kDailyInflow{0, true, 1e6, "a number", ">= 0 and <= 1000000 people a day"};
+constexpr Range kOutreachRate{0, true, 1e4, "a number", ">= 0 and <= 10000 people a coach a day"};
+constexpr std::int64_t kMaxDays = 36500;  // 100 years: parcours, follow-up, run span
+constexpr std::int64_t kMaxPool = 1'000'000'000'000;
 
 double read_number(const TomlNode& node, const std::string& path, const Range& range) {
     const double value = node.kind == Kind::integer    ? static_cast<double>(node.integer)
@@ -169,9 +176,11 @@ public:
         if (const TomlNode* n = get(key)) target = read_number(*n, path_of(key), range);
     }
     template <class Int>
-    void integer(std::string_view key, Int& target, std::int64_t min) const {
-        const auto max = static_cast<std::int64_t>(std::min<std::uint64_t>(
-            std::numeric_limits<Int>::max(), std::numeric_limits<std::int64_t>::max()));
+    void integer(std::string_view key, Int& target, std::int64_t min,
+                 std::int64_t upper = std::numeric_limits<std::int64_t>::max()) const {
+        const auto max = std::min<std::int64_t>(
+            upper, static_cast<std::int64_t>(std::min<std::uint64_t>(
+                       std::numeric_limits<Int>::max(), std::numeric_limits<std::int64_t>::max())));
         if (const TomlNode* n = get(key)) {
             target = static_cast<Int>(read_integer(*n, path_of(key), min, max));
         }
@@ -269,6 +278,11 @@ void read_scenario_table(const Section& top, Scenario& scenario) {
              "expected a date on or after scenario.start (" + to_iso(scenario.start) + "), got " +
                  to_iso(scenario.end));
     }
+    if (days_from_civil(scenario.end) - days_from_civil(scenario.start) >= kMaxDays) {
+        fail(end.where, s.path_of("end"),
+             "expected a run shorter than " + std::to_string(kMaxDays) + " days (100 years), got " +
+                 to_iso(scenario.start) + " to " + to_iso(scenario.end));
+    }
     s.integer("seed", scenario.seed, 0);
 }
 
@@ -289,8 +303,8 @@ void read_parameters(const Section& top, Scenario& scenario) {
                  "expected \"integrated\" or \"sequential\", got " + mode->describe());
         }
     }
-    parcours.integer("duration_days", p.parcours_days, 1);
-    parcours.integer("followup_days", p.followup_days, 0);
+    parcours.integer("duration_days", p.parcours_days, 1, kMaxDays);
+    parcours.integer("followup_days", p.followup_days, 0, kMaxDays);
     parcours.number("caseload", p.caseload, kAtLeastOne);
     parcours.number("caseload_ref", p.caseload_ref, kPositive);
     parcours.number("contacts_per_week", p.contacts_per_week, kPositive);
@@ -312,7 +326,7 @@ void read_parameters(const Section& top, Scenario& scenario) {
 
     const Section outreach = top.table("outreach");
     outreach.allow_only({"per_coach_per_day", "pool_half"});
-    outreach.number("per_coach_per_day", p.outreach_per_coach, kNonNegative);
+    outreach.number("per_coach_per_day", p.outreach_per_coach, kOutreachRate);
     outreach.number("pool_half", p.pool_half, kPositive);
 
     const Section rampup = top.table("rampup");
@@ -563,9 +577,8 @@ void read_territories(const Section& top, Scenario& scenario) {
             read_coaches_after_open(*after_open, t.path_of("coaches_after_open"), territory);
         }
 
-        territory.pool = read_integer(t.required("pool"), t.path_of("pool"), 0,
-                                      std::numeric_limits<std::int64_t>::max());
-        t.number("inflow_per_day", territory.inflow_per_day, kNonNegative);
+        territory.pool = read_integer(t.required("pool"), t.path_of("pool"), 0, kMaxPool);
+        t.number("inflow_per_day", territory.inflow_per_day, kDailyInflow);
 
         if (const TomlNode* neighbours = t.get("neighbours")) {
             const std::string path = t.path_of("neighbours");
@@ -645,12 +658,12 @@ void read_crises(const Section& top, Scenario& scenario) {
                      to_iso(crisis.end));
         }
         c.boolean("remote", crisis.remote);
-        c.number("outreach", crisis.outreach, kNonNegative);
-        c.number("contacts", crisis.contacts, kNonNegative);
-        c.number("jobloss", crisis.jobloss, kNonNegative);
-        c.number("dropout", crisis.dropout, kNonNegative);
-        c.number("inflow", crisis.inflow, kNonNegative);
-        crisis.hire = read_per_sector(c.table("hire"), scenario, 1.0, kNonNegative);
+        c.number("outreach", crisis.outreach, kMultiplier);
+        c.number("contacts", crisis.contacts, kMultiplier);
+        c.number("jobloss", crisis.jobloss, kMultiplier);
+        c.number("dropout", crisis.dropout, kMultiplier);
+        c.number("inflow", crisis.inflow, kMultiplier);
+        crisis.hire = read_per_sector(c.table("hire"), scenario, 1.0, kMultiplier);
         scenario.crises.push_back(std::move(crisis));
     }
 }

@@ -28,6 +28,15 @@ SweepResult run_sweep(const std::vector<SweepPoint>& points, const SweepOptions&
             throw std::invalid_argument("sweep: design point " + std::to_string(p) +
                                         " does not have the territories of point 0");
     }
+    // The file stores one row of values per point under one list of keys.
+    for (std::size_t p = 1; p < points.size(); ++p) {
+        bool same = points[p].settings.size() == points.front().settings.size();
+        for (std::size_t k = 0; same && k < points[p].settings.size(); ++k)
+            same = points[p].settings[k].first == points.front().settings[k].first;
+        if (!same)
+            throw std::invalid_argument("sweep: design point " + std::to_string(p) +
+                                        " does not set the keys of point 0, in the same order");
+    }
     result.points = points.size();
     result.replications = options.replications;
     result.n_territories = static_cast<int>(first.territories.size());
@@ -47,13 +56,15 @@ SweepResult run_sweep(const std::vector<SweepPoint>& points, const SweepOptions&
                 run_options.replication = unit.replication;
                 const RunResult r = run(points[unit.point].scenario, run_options);
                 std::vector<double> kpis;
-                for (const auto& row : r.territory_kpis) kpis.insert(kpis.end(), row.begin(), row.end());
+                for (const auto& row : r.territory_kpis)
+                    kpis.insert(kpis.end(), row.begin(), row.end());
                 kpis.insert(kpis.end(), r.total_kpis.begin(), r.total_kpis.end());
                 return kpis;
             },
             [&](const WorkUnit& unit, std::vector<double>&& kpis) {
                 std::copy(kpis.begin(), kpis.end(),
-                          result.replication_kpis.begin() + static_cast<std::ptrdiff_t>(unit.id * per_unit));
+                          result.replication_kpis.begin() +
+                              static_cast<std::ptrdiff_t>(unit.id * per_unit));
                 progress.advance();
             });
     }
@@ -64,12 +75,16 @@ SweepResult run_sweep(const std::vector<SweepPoint>& points, const SweepOptions&
             std::array<analysis::Summary, kKpiCount> summaries;
             for (int k = 0; k < kKpiCount; ++k) {
                 for (std::uint64_t r = 0; r < options.replications; ++r)
-                    values[r] = result.replication_kpis[((p * options.replications + r) * rows + row) * kKpiCount + k];
+                    values[r] =
+                        result.replication_kpis[((p * options.replications + r) * rows + row) *
+                                                    kKpiCount +
+                                                k];
                 summaries[k] = analysis::summarise(values);
             }
             result.kpi_summary.push_back(summaries);
         }
-    result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    result.wall_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
     if (output.empty()) return result;
     hdf5::write_file_atomically(output, [&](hdf5::File& file) {
@@ -84,19 +99,17 @@ SweepResult run_sweep(const std::vector<SweepPoint>& points, const SweepOptions&
         const hdf5::Group point_group = file.create_group("points");
         std::vector<std::string> keys, point_values;
         for (const auto& [key, value] : points.front().settings) keys.push_back(key);
-        for (const auto& point : points) {
-            if (point.settings.size() != keys.size())
-                throw std::invalid_argument("sweep: every design point must set the same keys");
+        for (const auto& point : points)
             for (const auto& [key, value] : point.settings) point_values.push_back(value);
-        }
         point_group.write_strings("keys", keys);
         const auto values_dataset = point_group.write_strings("values", point_values);
         values_dataset.set_attr_uint("n_points", points.size());
         values_dataset.set_attr_uint("n_keys", keys.size());
 
-        const auto kpis = file.create_group("replications")
-                              .write_array("kpis", result.replication_kpis,
-                                           {points.size(), options.replications, rows, std::size_t(kKpiCount)});
+        const auto kpis =
+            file.create_group("replications")
+                .write_array("kpis", result.replication_kpis,
+                             {points.size(), options.replications, rows, std::size_t(kKpiCount)});
         describe_variables(kpis, "kpis", kpi_variables());
         kpis.set_attr_strings("territories", result.territories);
         kpis.set_attr_string("dimensions", "point,replication,territory,kpi");
@@ -110,8 +123,8 @@ SweepResult run_sweep(const std::vector<SweepPoint>& points, const SweepOptions&
             for (int k = 0; k < kKpiCount; ++k) {
                 const analysis::Summary& s = result.kpi_summary[i][k];
                 const std::array<double, kKpiStatistics.size()> stats{
-                    double(s.n), s.mean, s.sd, s.se, s.ci95_low, s.ci95_high, s.q05,
-                    s.q25,       s.q50,  s.q75, s.q95, s.replications_for_1pct};
+                    double(s.n), s.mean, s.sd,  s.se,  s.ci95_low, s.ci95_high,
+                    s.q05,       s.q25,  s.q50, s.q75, s.q95,      s.replications_for_1pct};
                 for (std::size_t j = 0; j < stats.size(); ++j) {
                     summary_values.push_back(stats[j]);
                     table_point.push_back(static_cast<std::int32_t>(p));
@@ -123,14 +136,16 @@ SweepResult run_sweep(const std::vector<SweepPoint>& points, const SweepOptions&
             }
         }
         const auto summary = file.create_group("summary").write_array(
-            "kpis", summary_values, {points.size(), rows, std::size_t(kKpiCount), kKpiStatistics.size()});
+            "kpis", summary_values,
+            {points.size(), rows, std::size_t(kKpiCount), kKpiStatistics.size()});
         describe_variables(summary, "kpis", kpi_variables());
         summary.set_attr_strings("territories", result.territories);
         summary.set_attr_strings("statistics", {kKpiStatistics.begin(), kKpiStatistics.end()});
         summary.set_attr_string("dimensions", "point,territory,kpi,statistic");
 
         const hdf5::Group table = file.create_group("table");
-        table.set_attr_string("description", "tidy table: one row per point, territory, KPI and statistic");
+        table.set_attr_string("description",
+                              "tidy table: one row per point, territory, KPI and statistic");
         table.write_dataset("point", std::span<const std::int32_t>(table_point));
         table.write_strings("territory", table_territory);
         table.write_strings("kpi", table_kpi);

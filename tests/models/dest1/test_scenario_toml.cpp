@@ -357,6 +357,25 @@ TEST_CASE("scenario_toml: ranges") {
     std::string negative_pool = kMinimal;
     negative_pool.replace(negative_pool.find("pool = 100"), 10, "pool = -1");
     check_error(negative_pool, "territory.A.pool", 10, "expected an integer >= 0, got -1");
+    // Upper bounds that keep every derived count inside 64-bit integers and a run's memory finite.
+    check_error(kMinimal + "[parcours]\nfollowup_days = 2147483000\n", "parcours.followup_days", 12,
+                "<= 36500");
+    check_error(kMinimal + "[parcours]\nduration_days = 40000\n", "parcours.duration_days", 12,
+                "<= 36500");
+    check_error(two_territories("inflow_per_day = 1e12\n"), "territory.A.inflow_per_day", 10,
+                "<= 1000000");
+    check_error(kMinimal + "[outreach]\nper_coach_per_day = 1e5\n", "outreach.per_coach_per_day",
+                12, "<= 10000");
+    check_error(
+        kMinimal +
+            "[[crisis]]\nname = \"c\"\nstart = 2020-01-01\nend = 2020-01-02\noutreach = 2000\n",
+        "crisis.c.outreach", 15, "<= 1000");
+    std::string huge_pool = kMinimal;
+    huge_pool.replace(huge_pool.find("pool = 100"), 10, "pool = 2000000000000");
+    check_error(huge_pool, "territory.A.pool", 10, "<= 1000000000000");
+    std::string century = kMinimal;
+    century.replace(century.find("end = 2020-06-30"), 16, "end = 2200-01-01");
+    check_error(century, "scenario.end", 4, "shorter than 36500 days");
 }
 
 TEST_CASE("scenario_toml: shares") {
@@ -447,7 +466,7 @@ TEST_CASE("scenario_toml: coach schedules") {
     check_error(with_coaches("[[2019-08-01, 2]]"), "territory.A.coaches.0", 9,
                 "must be on or before open (2019-07-01)");
     check_error(with_coaches("[[2019-07-01, 0]]"), "territory.A.coaches.0", 9,
-                "expected a headcount >= 1, got 0");
+                "expected a headcount >= 1 and <= 1000000, got 0");
     check_error(with_coaches("[[2019-07-01, 2], [2020-01-01, 0]]"), "territory.A.coaches.1", 9,
                 "headcount >= 1");
     check_error(with_coaches("[]"), "territory.A.coaches", 9, "non-empty array");
@@ -696,7 +715,7 @@ TEST_CASE("scenario_toml: coaches_after_open") {
     check_error(with_after_open("[[30, 2]]"), "territory.A.coaches_after_open.0", 9,
                 "must start at day 0");
     check_error(with_after_open("[[0, 0]]"), "territory.A.coaches_after_open.0", 9,
-                "expected a headcount >= 1, got 0");
+                "expected a headcount >= 1 and <= 1000000, got 0");
     check_error(with_after_open("[[0, 2], [90, 0.5]]"), "territory.A.coaches_after_open.1", 9,
                 "headcount >= 1");
     check_error(with_after_open("[[-1, 2]]"), "territory.A.coaches_after_open.0", 9,
