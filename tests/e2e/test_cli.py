@@ -36,7 +36,11 @@ def write(directory, name, text):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="essaim-cli-")
+    with tempfile.TemporaryDirectory(prefix="essaim-cli-") as tmp:
+        return checks(tmp)
+
+
+def checks(tmp):
 
     # Help and version.
     for args in (["--help"], ["run", "--help"], ["validate", "--help"]):
@@ -146,7 +150,8 @@ def main():
     check(r.returncode == 2, "--threads 0: exit 2")
 
     # Default output path results/<scenario name>.h5, summary on stdout, diagnostics on stderr.
-    work = tempfile.mkdtemp(prefix="essaim-cwd-")
+    work = os.path.join(tmp, "cwd")  # inside tmp, removed with it
+    os.mkdir(work)
     r = essaim("run", DOCKING, cwd=work)
     check(r.returncode == 0 and os.path.exists(os.path.join(work, "results", "docking-3t.h5")),
           "default output results/docking-3t.h5")

@@ -4,11 +4,13 @@
 
 Usage: test_national.py <essaim-binary> <repo-dir>
 """
+import datetime as dt
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import tomllib
 
 import h5py
 
@@ -27,7 +29,11 @@ def check(condition, message):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="essaim-national-")
+    with tempfile.TemporaryDirectory(prefix="essaim-national-") as tmp:
+        return checks(tmp)
+
+
+def checks(tmp):
     a, b, c = (os.path.join(tmp, n) for n in ("a.toml", "b.toml", "c.toml"))
     r = essaim("generate", "national", "--territories", "60", "--seed", "9", "-o", a, "--json")
     check(r.returncode == 0 and json.loads(r.stdout)["territories"] == 60, f"generate: {r.stderr}")
@@ -62,9 +68,41 @@ def main():
         check(all(coaches[:, i].max() == 0 for i in never), "territories never opened have no coaches")
 
     # The Hauts-de-France essaimage scenario: 12 candidates, some held back by the budget.
-    r = essaim("run", os.path.join(REPO, "scenarios", "essaimage_2023.toml"), "--no-output")
-    check(r.returncode == 0 and "Roll-out" in r.stdout and "Valenciennes" in r.stdout and "budget" in r.stdout,
+    essaimage = os.path.join(REPO, "scenarios", "essaimage_2023.toml")
+    r = essaim("run", essaimage, "--no-output")
+    check(r.returncode == 0 and "Roll-out" in r.stdout and "budget" in r.stdout,
           "essaimage_2023: roll-out section in the summary")
+    # Proximity rule, wave 0 on 2023-01-01: the candidates next to a hub open for >= 270 days
+    # (maturity_days) come first, largest pool first, at most 3 a wave, within the budget.
+    # Valenciennes (pool 3500) is next to Douchy-les-Mines, open since 2019-07-01 (1280 days);
+    # the other mature-adjacent candidates are Arras (1800, next to Lens-Liévin), Saint-Omer (1700,
+    # next to Béthune-Bruay) and Cambrai (1200, next to Douai); Dunkerque has as large a pool but
+    # no open neighbour. So Valenciennes is the first choice of wave 0 and opens on 2023-01-01:
+    # 1,872,000 EUR a year for the 12 hubs + 204,000 EUR for its 3 coaches and hub <= 3,000,000.
+    # The derivation is recomputed here from the scenario file, then checked against --json.
+    with open(essaimage, "rb") as f:
+        territories = tomllib.load(f)["territory"]
+    by_name = {t["name"]: t for t in territories}
+    wave0 = dt.date(2023, 1, 1)
+
+    def mature_neighbour(t):
+        edges = set(t.get("neighbours", [])) | {u["name"] for u in territories if t["name"] in u.get("neighbours", [])}
+        return [n for n in edges if not by_name[n].get("candidate", False)
+                and (wave0 - by_name[n]["open"]).days >= 270]
+
+    adjacent = sorted((c for c in territories if c.get("candidate", False) and mature_neighbour(c)),
+                      key=lambda c: -c["pool"])
+    check(adjacent and adjacent[0]["name"] == "Valenciennes" and adjacent[0]["pool"] > adjacent[1]["pool"]
+          and "Douchy-les-Mines" in mature_neighbour(adjacent[0]),
+          f"hand derivation: Valenciennes is the largest mature-adjacent candidate: {[c['name'] for c in adjacent]}")
+    r = essaim("run", essaimage, "--json", "--no-output", "--quiet")
+    decisions = {d["territory"]: d for d in json.loads(r.stdout)["rollout"]} if r.returncode == 0 else {}
+    v = decisions.get("Valenciennes", {})
+    check(v.get("open") == "2023-01-01" and v.get("wave") == 0 and "Douchy-les-Mines" in v.get("reason", ""),
+          f"essaimage_2023: Valenciennes opens on 2023-01-01 in wave 0 next to Douchy-les-Mines: {v}")
+    wave0_names = [n for n, d in decisions.items() if d["wave"] == 0]
+    check(len(wave0_names) <= 3 and "Dunkerque" not in wave0_names,
+          f"wave 0 has at most 3 openings, none without a mature neighbour: {wave0_names}")
     r = essaim("compare", os.path.join(REPO, "scenarios", "essaimage_2023.toml"),
                os.path.join(REPO, "scenarios", "essaimage_2023_need.toml"), "-r", "4", "--json", "--quiet")
     check(r.returncode == 0 and "entries" in json.loads(r.stdout)["kpis"], "policies compared")

@@ -2,8 +2,10 @@
 // determinism. Tolerances come from tests/stat_check.hpp (false-alarm rate ~1e-6 per check).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numeric>
 
 #include "models/dest1/run.hpp"
@@ -88,6 +90,30 @@ ParcoursChain parcours_chain(const Scenario& s) {
     return {std::accumulate(employed.begin(), employed.end(), 0.0), remob, dropped};
 }
 
+// Pearson's statistic with the bins expecting fewer than `min_expected` counts pooled into one, as
+// chi2_pooled_ok() of stat_check.hpp does, returned with its degrees of freedom for reporting.
+std::pair<double, int> pooled_chi2(const std::vector<double>& observed,
+                                   const std::vector<double>& probability,
+                                   double min_expected = 20) {
+    const double n = std::accumulate(observed.begin(), observed.end(), 0.0);
+    std::vector<double> obs, prob;
+    double pooled_obs = 0, pooled_prob = 0;
+    for (std::size_t i = 0; i < observed.size(); ++i) {
+        if (n * probability[i] >= min_expected) {
+            obs.push_back(observed[i]);
+            prob.push_back(probability[i]);
+        } else {
+            pooled_obs += observed[i];
+            pooled_prob += probability[i];
+        }
+    }
+    if (pooled_prob > 0) {
+        obs.push_back(pooled_obs);
+        prob.push_back(pooled_prob);
+    }
+    return {chi2_statistic(obs, prob), static_cast<int>(obs.size()) - 1};
+}
+
 // Probability of being employed `days` follow-up draws after exit, from P(employed at exit).
 double employed_after(const Parameters& p, double employed_at_exit, int days) {
     const double lose = probability(1.0 / p.post_job_days), find = probability(p.h0_post);
@@ -159,7 +185,7 @@ TEST_CASE("closed form: counts, waiting, first job, exits and follow-up") {
     for (std::size_t i = 0; i < pooled.agents.entry_day.size(); ++i) {
         const int first = pooled.agents.first_job_day[i];
         const int k = first < 0 ? 0 : first - pooled.agents.entry_day[i];
-        REQUIRE(k != 0 - (first >= 0 ? 0 : 1));  // a job never starts on the day of entry
+        if (first >= 0) REQUIRE(first > pooled.agents.entry_day[i]);  // never on the entry day
         observed[(first >= 0 && k <= 60) ? k - 1 : 60] += 1;
         if (first >= 0 && k <= 90) within_90 += 1;
     }
@@ -199,6 +225,137 @@ TEST_CASE("closed form: counts, waiting, first job, exits and follow-up") {
     }
     CHECK(proportion_close(employed_6m / exits, employed_after(p, employed_at_exit, 182), exits));
     CHECK(proportion_close(employed_12m / exits, employed_after(p, employed_at_exit, 365), exits));
+}
+
+TEST_CASE("full house: every factor of the job and dropout hazards, and the repérage rate") {
+    const Scenario s = fixtures::full_house_scenario();
+    const Parameters& p = s.parameters;
+    const int replications = 8;
+    const int horizon = 100;  // days of each entrant's parcours observed (entry <= last day - K)
+    const int last_day = Calendar(s.start, s.end).last_day();
+    REQUIRE(last_day == 199);
+    const Crisis& crisis = s.crises.at(0);
+
+    // The hazards of MODEL.md §4, written out from the scenario's numbers:
+    // I = (contacts x m_contacts / contacts_ref)^alpha x min(1, caseload_ref / L) x penalty,
+    // with L = 1200 / 20 = 60 (capacity full, checked below) and the digital barrier unresolved
+    // on remote crisis days;
+    const double load = std::min(1.0, p.caseload_ref / (1200.0 / 20.0));
+    REQUIRE(load == 0.5);
+    const double I = std::pow(p.contacts_per_week * crisis.contacts / p.contacts_ref, p.alpha) *
+                     load * p.digital_penalty;
+    CHECK(I == doctest::Approx(std::pow(1.6, 0.7) * 0.25).epsilon(1e-14));
+    // the ramp r = r0 + (1 - r0) d / maturity: 0.5 within 1e-9 over 200 days;
+    const double r = p.r0_isolated;
+    CHECK(ramp(p.r0_isolated, last_day, 0, p.maturity_days) - r < 1e-9);
+    // sum over sectors of w_s x m_hire_s = 0.35 x 0.5 + 0.25 x 0.8 + 0.20 x 0.1 + 0.20 x 1.2;
+    double hire = 0;
+    for (std::size_t k = 0; k < s.sectors.size(); ++k) hire += s.sectors[k].weight * crisis.hire[k];
+    CHECK(hire == doctest::Approx(0.635).epsilon(1e-14));
+    // h_job = h0_job I r beta_confidence beta_digital delta_gt2y delta_high sum_s w_s m_s and
+    // h_drop = h0_drop m_dropout gamma_confidence I^-kappa.
+    const double h_job = p.h0_job * I * r * p.beta[kConfidence] * p.beta[kDigital] *
+                         p.delta_duration[2] * p.delta_diploma[2] * hire;
+    const double h_drop = p.h0_drop * crisis.dropout * p.gamma_confidence * std::pow(I, -p.kappa);
+    const double H = h_job + h_drop, q = probability(H);
+    MESSAGE("full house: I = " << I << ", h_job = " << h_job << ", h_drop = " << h_drop);
+
+    // First event after entry: K ~ Geometric(q) turns, a job with probability h_job / H, a
+    // dropout otherwise. Bins: job on day k, dropout on day k (k = 1..K), nothing within K days.
+    std::vector<double> observed(2 * horizon + 1, 0.0), expected(2 * horizon + 1, 0.0);
+    double tail = 1;
+    for (int k = 1; k <= horizon; ++k) {
+        const double first_event = std::pow(1 - q, k - 1) * q;
+        expected[k - 1] = first_event * h_job / H;
+        expected[horizon + k - 1] = first_event * h_drop / H;
+        tail -= first_event;
+    }
+    expected[2 * horizon] = tail;
+
+    double n = 0, job_first = 0, dropped_first = 0, identified_sum = 0, dispersion = 0;
+    int days_observed = 0;
+    const double lambda = p.outreach_per_coach * 20 * r * crisis.outreach * 1.0;  // P/(P+0) = 1
+    for (int rep = 0; rep < replications; ++rep) {
+        RunOptions options;
+        options.seed = s.seed;
+        options.replication = static_cast<std::uint64_t>(rep);
+        options.record_agents = true;
+        const RunResult result = run(s, options);
+        // The design's premise: capacity is full at the end of every day, so active_t at step 1
+        // is 1200 on every day after the first, and the load factor is the constant 0.5.
+        for (int d = 0; d <= last_day; ++d) {
+            const double* row = result.series.row(d, 0);
+            CAPTURE(d);
+            REQUIRE(row[kCapacity] == 1200);
+            REQUIRE(row[kCountRemob] + row[kCountEmployed] == 1200);
+            REQUIRE(row[kCountWaiting] > 0);
+            REQUIRE(row[kExitsPositive] + row[kExitsNeutral] == 0);
+            identified_sum += row[kIdentified];
+            dispersion += (row[kIdentified] - lambda) * (row[kIdentified] - lambda) / lambda;
+            ++days_observed;
+        }
+        const AgentTable& a = *result.agents;
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            const int entry = a.entry_day[i];
+            if (entry < 0 || entry > last_day - horizon) continue;
+            REQUIRE(a.duration[i] == 2);
+            REQUIRE(a.diploma[i] == 2);
+            REQUIRE(a.barriers_at_identification[i] == ((1u << kConfidence) | (1u << kDigital)));
+            REQUIRE(a.barriers_at_end[i] == a.barriers_at_identification[i]);  // never resolved
+            n += 1;
+            const int first_job = a.first_job_day[i];
+            if (first_job >= 0) {
+                REQUIRE(first_job > entry);
+                if (first_job - entry <= horizon) {
+                    observed[first_job - entry - 1] += 1;
+                    job_first += 1;
+                } else {
+                    observed[2 * horizon] += 1;
+                }
+            } else if (a.final_state[i] == kDropped) {
+                const int k = a.end_day[i] - entry;
+                REQUIRE(k >= 1);
+                if (k <= horizon) {
+                    observed[horizon + k - 1] += 1;
+                    dropped_first += 1;
+                } else {
+                    observed[2 * horizon] += 1;
+                }
+            } else {
+                observed[2 * horizon] += 1;
+            }
+        }
+    }
+    REQUIRE(n > 20000);
+    const auto [statistic, df] = pooled_chi2(observed, expected);
+    MESSAGE("full house: first event (job or dropout) by day, n = "
+            << n << ": chi2 = " << statistic << " on " << df << " df, critical "
+            << chi2_critical(df));
+    CHECK(df >= 50);
+    CHECK(statistic < chi2_critical(df));
+    CHECK(essaim::test::chi2_pooled_ok(observed, expected));
+    // The shares with a first job, and dropping out before any job, within K days: one degree of
+    // freedom each, sharper than the omnibus test against a single wrong factor of one hazard.
+    const double p_job_first = h_job / H * (1 - std::pow(1 - q, horizon));
+    MESSAGE("full house: first job within " << horizon << " days: " << job_first / n << " vs "
+                                            << p_job_first);
+    CHECK(proportion_close(job_first / n, p_job_first, n));
+    const double p_drop_first = h_drop / H * (1 - std::pow(1 - q, horizon));
+    MESSAGE("full house: dropout before a first job within "
+            << horizon << " days: " << dropped_first / n << " vs " << p_drop_first);
+    CHECK(proportion_close(dropped_first / n, p_drop_first, n));
+
+    // Repérage: identified a day ~ Poisson(lambda), lambda = 200 x 20 x 0.5 x 0.9 = 1800 (the
+    // pool of 10^7 never runs out).
+    CHECK(lambda == doctest::Approx(1800.0));
+    const double mean_identified = identified_sum / days_observed;
+    MESSAGE("full house: mean identified a day "
+            << mean_identified << " vs lambda " << lambda << " (tolerance "
+            << essaim::test::kZ * std::sqrt(lambda / days_observed) << "); dispersion chi2 "
+            << dispersion << " on " << days_observed << " df");
+    CHECK(std::abs(mean_identified - lambda) <=
+          essaim::test::kZ * std::sqrt(lambda / days_observed));
+    CHECK(dispersion < chi2_critical(days_observed));  // Poisson variance, not more
 }
 
 TEST_CASE("barriers: resolution draws, the job factor beta and sequential mode") {
@@ -320,17 +477,42 @@ TEST_CASE("a run is a pure function of (scenario, seed, replication), whatever t
     CHECK(run(s, other).total_kpis[kKpiIdentified] != a.total_kpis[kKpiIdentified]);
 }
 
-TEST_CASE("KPIs are consistent with the agent table and the series") {
-    const Scenario s = fixtures::small_scenario();
-    RunOptions options;
-    options.seed = 8;
-    options.record_agents = true;
-    const RunResult result = run(s, options);
-    const AgentTable& a = *result.agents;
-    const int last_day = result.series.n_days() - 1;
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// KPIs of MODEL.md §6 recomputed from the agent table rows of territory `t` (every row if t < 0):
+// the ones the table determines.
+struct AgentKpis {
+    double identified = 0, entries = 0, dropouts = 0, gave_up = 0, exits_positive = 0,
+           exits_neutral = 0;
+    double mean_waiting = kNaN, mean_to_job = kNaN, median_to_job = kNaN, within_90 = kNaN;
+    double employed_6m = kNaN, employed_12m = kNaN;
+};
+
+AgentKpis kpis_from_agents(const AgentTable& a, int t, int last_day) {
+    AgentKpis k;
     std::vector<double> waits, to_job;
-    double eligible_90 = 0, within_90 = 0;
+    double eligible_90 = 0, within_90 = 0, followed_6m = 0, employed_6m = 0, followed_12m = 0,
+           employed_12m = 0;
     for (std::size_t i = 0; i < a.size(); ++i) {
+        if (t >= 0 && a.territory[i] != t) continue;
+        k.identified += 1;
+        k.dropouts += a.final_state[i] == kDropped;
+        k.gave_up += a.final_state[i] == kGaveUp;
+        k.exits_positive += a.outcome[i] == 1;
+        k.exits_neutral += a.outcome[i] == 0;
+        const int exit = a.exit_day[i];
+        // Employment 6 (12) months after exit: exits with exit + 182 (365) <= last day, state at
+        // the end of that day; a state not observed (follow-up shorter) does not count.
+        if (exit >= 0 && exit + 182 <= last_day && a.state_6m[i] >= 0) {
+            ++followed_6m;
+            employed_6m += a.state_6m[i] == kPostEmployed;
+        }
+        if (exit >= 0 && exit + 365 <= last_day && a.state_12m[i] >= 0) {
+            ++followed_12m;
+            employed_12m += a.state_12m[i] == kPostEmployed;
+        }
         if (a.entry_day[i] < 0) continue;
         waits.push_back(a.entry_day[i] - a.identified_day[i]);
         if (a.first_job_day[i] >= 0) to_job.push_back(a.first_job_day[i] - a.entry_day[i]);
@@ -339,24 +521,88 @@ TEST_CASE("KPIs are consistent with the agent table and the series") {
             within_90 += a.first_job_day[i] >= 0 && a.first_job_day[i] - a.entry_day[i] <= 90;
         }
     }
+    k.entries = static_cast<double>(waits.size());
+    if (!waits.empty())
+        k.mean_waiting = std::accumulate(waits.begin(), waits.end(), 0.0) / waits.size();
+    if (!to_job.empty()) {
+        k.mean_to_job = std::accumulate(to_job.begin(), to_job.end(), 0.0) / to_job.size();
+        std::sort(to_job.begin(), to_job.end());
+        const std::size_t m = to_job.size() / 2;
+        k.median_to_job = to_job.size() % 2 == 1 ? to_job[m] : (to_job[m - 1] + to_job[m]) / 2;
+    }
+    if (eligible_90 > 0) k.within_90 = within_90 / eligible_90;
+    if (followed_6m > 0) k.employed_6m = employed_6m / followed_6m;
+    if (followed_12m > 0) k.employed_12m = employed_12m / followed_12m;
+    return k;
+}
+
+// Equal, or both NaN (a ratio with a zero denominator).
+void check_kpi(const char* name, int territory, double kpi, double expected) {
+    CAPTURE(name);
+    CAPTURE(territory);
+    CAPTURE(kpi);
+    CAPTURE(expected);
+    if (std::isnan(expected))
+        CHECK(std::isnan(kpi));
+    else
+        CHECK(kpi == doctest::Approx(expected).epsilon(1e-12));
+}
+
+void check_kpis_against_agents(const KpiValues& k, const AgentKpis& e, int territory) {
+    check_kpi("identified", territory, k[kKpiIdentified], e.identified);
+    check_kpi("entries", territory, k[kKpiEntries], e.entries);
+    check_kpi("dropouts", territory, k[kKpiDropouts], e.dropouts);
+    check_kpi("gave_up", territory, k[kKpiGaveUp], e.gave_up);
+    check_kpi("exits_positive", territory, k[kKpiExitsPositive], e.exits_positive);
+    check_kpi("exits_neutral", territory, k[kKpiExitsNeutral], e.exits_neutral);
+    check_kpi("mean_waiting_days", territory, k[kKpiMeanWaitingDays], e.mean_waiting);
+    check_kpi("mean_days_to_first_job", territory, k[kKpiMeanDaysToFirstJob], e.mean_to_job);
+    check_kpi("median_days_to_first_job", territory, k[kKpiMedianDaysToFirstJob], e.median_to_job);
+    check_kpi("share_job_within_90d", territory, k[kKpiShareJobWithin90d], e.within_90);
+    check_kpi("employed_6m_after_exit", territory, k[kKpiEmployed6mAfterExit], e.employed_6m);
+    check_kpi("employed_12m_after_exit", territory, k[kKpiEmployed12mAfterExit], e.employed_12m);
+}
+
+}  // namespace
+
+TEST_CASE("KPIs are consistent with the agent table and the series") {
+    const Scenario s = fixtures::small_scenario();
+    RunOptions options;
+    options.seed = 8;
+    options.record_agents = true;
+    const RunResult result = run(s, options);
+    const AgentTable& a = *result.agents;
+    const int last_day = result.series.n_days() - 1;
+    const int n_territories = result.series.n_units();
+    REQUIRE(result.territory_kpis.size() == static_cast<std::size_t>(n_territories));
+
+    // Every KPI the agent table determines, in total and per territory.
+    const AgentKpis all = kpis_from_agents(a, -1, last_day);
+    check_kpis_against_agents(result.total_kpis, all, -1);
+    for (int t = 0; t < n_territories; ++t)
+        check_kpis_against_agents(result.territory_kpis[t], kpis_from_agents(a, t, last_day), t);
+    // The run is long enough for each of them to be defined in total (not a NaN-vs-NaN pass).
+    for (double v : {all.mean_waiting, all.mean_to_job, all.median_to_job, all.within_90,
+                     all.employed_6m, all.employed_12m})
+        CHECK_FALSE(std::isnan(v));
+    // Beta and Gamma open on day 366: their first exits (day 822 or later) have no 12-month
+    // milestone by day 1095, so that KPI is NaN there, defined for Alpha.
+    CHECK_FALSE(std::isnan(result.territory_kpis[0][kKpiEmployed12mAfterExit]));
+    CHECK(std::isnan(result.territory_kpis[1][kKpiEmployed12mAfterExit]));
+    CHECK(std::isnan(result.territory_kpis[2][kKpiEmployed12mAfterExit]));
+
     const KpiValues& k = result.total_kpis;
-    CHECK(k[kKpiIdentified] == static_cast<double>(a.size()));
-    CHECK(k[kKpiEntries] == static_cast<double>(waits.size()));
-    CHECK(k[kKpiMeanWaitingDays] ==
-          doctest::Approx(std::accumulate(waits.begin(), waits.end(), 0.0) / waits.size()));
-    CHECK(k[kKpiMeanDaysToFirstJob] ==
-          doctest::Approx(std::accumulate(to_job.begin(), to_job.end(), 0.0) / to_job.size()));
-    CHECK(k[kKpiShareJobWithin90d] == doctest::Approx(within_90 / eligible_90));
     CHECK(k[kKpiPositiveExitRate] ==
           doctest::Approx(k[kKpiExitsPositive] /
                           (k[kKpiExitsPositive] + k[kKpiExitsNeutral] + k[kKpiDropouts])));
     CHECK(k[kKpiCostPerEntry] == doctest::Approx(k[kKpiTotalCost] / k[kKpiEntries]));
+    CHECK(k[kKpiCostPerPositiveExit] == doctest::Approx(k[kKpiTotalCost] / k[kKpiExitsPositive]));
     double sum_territories = 0;
     for (const auto& tk : result.territory_kpis) sum_territories += tk[kKpiTotalCost];
     CHECK(k[kKpiTotalCost] == doctest::Approx(sum_territories));
     // Costs: coaches and hub for each open day plus solutions per barrier resolved.
     double expected_cost = 0;
-    for (int t = 0; t < result.series.n_units(); ++t)
+    for (int t = 0; t < n_territories; ++t)
         for (int d = 0; d <= last_day; ++d) {
             const double* r = result.series.row(d, t);
             if (r[kCoaches] > 0)
@@ -364,8 +610,109 @@ TEST_CASE("KPIs are consistent with the agent table and the series") {
                     (48000.0 * r[kCoaches] + 60000.0) / 365 + 400.0 * r[kBarriersResolved];
         }
     CHECK(k[kKpiTotalCost] == doctest::Approx(expected_cost));
+
+    // Capacity utilisation (§6): per territory, the mean over its open days of active / capacity
+    // at the end of the day; in total, over the days on which at least one territory is open,
+    // the mean of sum active / sum capacity.
+    const Calendar calendar(s.start, s.end);
+    double total_sum = 0;
+    int total_days = 0;
+    std::vector<double> sum(n_territories, 0.0);
+    std::vector<int> open_days(n_territories, 0);
+    for (int d = 0; d <= last_day; ++d) {
+        double active = 0, capacity = 0;
+        bool any_open = false;
+        for (int t = 0; t < n_territories; ++t) {
+            const double* r = result.series.row(d, t);
+            if (d < calendar.day_of(s.territories[t].open)) {
+                REQUIRE(r[kCapacity] == 0);
+                continue;
+            }
+            any_open = true;
+            active += r[kCountRemob] + r[kCountEmployed];
+            capacity += r[kCapacity];
+            sum[t] += (r[kCountRemob] + r[kCountEmployed]) / r[kCapacity];
+            ++open_days[t];
+        }
+        if (any_open) {
+            total_sum += active / capacity;
+            ++total_days;
+        }
+    }
+    CHECK(open_days[0] == 1096);
+    CHECK(open_days[1] == 730);
+    for (int t = 0; t < n_territories; ++t)
+        check_kpi("capacity_utilisation", t, result.territory_kpis[t][kKpiCapacityUtilisation],
+                  sum[t] / open_days[t]);
+    check_kpi("capacity_utilisation", -1, k[kKpiCapacityUtilisation], total_sum / total_days);
     CHECK(k[kKpiCapacityUtilisation] > 0.0);
     CHECK(k[kKpiCapacityUtilisation] <= 1.0);
+}
+
+TEST_CASE("follow-up shorter than a year: milestones, stocks and follow-up ends") {
+    Scenario s = fixtures::closed_form_scenario(3000);
+    const Calendar calendar(s.start, s.end);
+    const int last_day = calendar.last_day();
+    for (const int followup : {200, 0}) {
+        CAPTURE(followup);
+        s.parameters.followup_days = followup;
+        RunOptions options;
+        options.seed = 21;
+        options.record_agents = true;
+        const RunResult result = run(s, options);
+        const AgentTable& a = *result.agents;
+        const KpiValues& k = result.total_kpis;
+        // 6 months (182 days) is within a 200-day follow-up, 12 months is not; with no follow-up
+        // neither milestone is observed, so both ratios have a zero denominator.
+        if (followup == 200) {
+            CHECK_FALSE(std::isnan(k[kKpiEmployed6mAfterExit]));
+            CHECK(k[kKpiEmployed6mAfterExit] > 0.0);
+        } else {
+            CHECK(std::isnan(k[kKpiEmployed6mAfterExit]));
+        }
+        CHECK(std::isnan(k[kKpiEmployed12mAfterExit]));
+        check_kpis_against_agents(k, kpis_from_agents(a, -1, last_day), -1);
+
+        // Expected stocks and flows from the exit days: a person is followed at the end of days
+        // exit .. exit + followup - 1 and leaves at the end of day exit + followup.
+        std::vector<double> followed(last_day + 1, 0.0), ends(last_day + 1, 0.0);
+        int exits = 0, latest_exit = -1;
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            const int exit = a.exit_day[i];
+            if (exit < 0) {
+                CHECK(a.state_6m[i] == -1);
+                continue;
+            }
+            ++exits;
+            latest_exit = std::max(latest_exit, exit);
+            for (int d = exit; d < exit + followup && d <= last_day; ++d) followed[d] += 1;
+            REQUIRE(exit + followup <= last_day);  // every follow-up ends within the run
+            ends[exit + followup] += 1;
+            CHECK(a.final_state[i] == kDone);
+            CHECK(a.end_day[i] == exit + followup);
+            CHECK(a.state_12m[i] == -1);
+            if (followup == 200)
+                CHECK((a.state_6m[i] == kPostEmployed || a.state_6m[i] == kPostUnemployed));
+            else
+                CHECK(a.state_6m[i] == -1);
+        }
+        REQUIRE(exits > 2000);
+        REQUIRE(latest_exit + followup < last_day);
+        double followup_ends = 0;
+        for (int d = 0; d <= last_day; ++d) {
+            const double* r = result.series.row(d, 0);
+            CAPTURE(d);
+            REQUIRE(r[kCountPostEmployed] + r[kCountPostUnemployed] == followed[d]);
+            REQUIRE(r[kFollowupEnds] == ends[d]);
+            if (d >= latest_exit + followup) {
+                REQUIRE(r[kCountPostEmployed] == 0);
+                REQUIRE(r[kCountPostUnemployed] == 0);
+            }
+            if (followup == 0) REQUIRE(r[kFollowupEnds] == r[kExitsPositive] + r[kExitsNeutral]);
+            followup_ends += r[kFollowupEnds];
+        }
+        CHECK(followup_ends == exits);
+    }
 }
 
 TEST_CASE("give-up times of people who wait: geometric with p = 1 - exp(-1/patience)") {
