@@ -350,21 +350,26 @@ void export_agents(Export& out) {
         reader, "/agents",
         {"territory", "local_id", "duration", "diploma", "barriers_at_identification",
          "barriers_at_end", "identified_day", "entry_day", "first_job_day", "exit_day", "end_day",
-         "outcome", "final_state", "state_6m", "state_12m"});
-    const auto state = std::find_if(columns.begin(), columns.end(),
-                                    [](const Column& c) { return c.name == "final_state"; });
-    if (state != columns.end() && !state->is_string && reader.has_attr("/agents", "state_codes")) {
-        const auto codes = reader.attr_strings("/agents", "state_codes");
+         "outcome", "final_state", "state_6m", "state_12m", "first_job_sector"});
+    // Codes get a readable name column beside them; code -1 (not observed) becomes NA, which
+    // readers take as missing, not as a name.
+    auto decode = [&](const std::string& column, const std::string& attribute) {
+        const auto coded = std::find_if(columns.begin(), columns.end(),
+                                        [&](const Column& c) { return c.name == column; });
+        if (coded == columns.end() || coded->is_string || !reader.has_attr("/agents", attribute))
+            return;
+        const auto codes = reader.attr_strings("/agents", attribute);
         Column names;
-        names.name = "final_state_name";
+        names.name = column + "_name";
         names.is_string = true;
-        // Code -1 (not observed) becomes NA, which readers take as missing, not as a name.
-        for (double code : state->numbers)
+        for (double code : coded->numbers)
             names.strings.push_back(code >= 0 && code < static_cast<double>(codes.size())
                                         ? codes[static_cast<std::size_t>(code)]
                                         : "NA");
-        columns.insert(state + 1, std::move(names));
-    }
+        columns.insert(coded + 1, std::move(names));
+    };
+    decode("final_state", "state_codes");
+    decode("first_job_sector", "sector_codes");
     write_columns(out, "agents.csv", columns, "/agents");
 }
 

@@ -125,6 +125,7 @@ struct LiveAgents {
     std::vector<std::uint32_t> id;
     std::vector<std::int32_t> identified_day, entry_day, first_job_day, giveup_day;
     std::vector<std::uint8_t> state, barriers, barriers0, duration, diploma, sector;
+    std::vector<std::int8_t> first_job_sector;
     std::vector<std::uint32_t> free_slots;
 
     std::uint32_t add(std::uint32_t local_id, int day, int dur, int dip, std::uint8_t mask,
@@ -140,8 +141,10 @@ struct LiveAgents {
             for (auto* column : {&state, &barriers, &barriers0, &duration, &diploma, &sector})
                 column->emplace_back();
             id.emplace_back();
+            first_job_sector.emplace_back();
         }
         id[slot] = local_id;
+        first_job_sector[slot] = -1;
         identified_day[slot] = day;
         entry_day[slot] = -1;
         first_job_day[slot] = -1;
@@ -195,6 +198,7 @@ struct AgentRow {
     std::uint8_t barriers0, barriers;
     std::int32_t identified_day, entry_day, first_job_day, exit_day, end_day;
     std::int8_t outcome, final_state, state_6m, state_12m;
+    std::int8_t first_job_sector;
 };
 
 void append_row(AgentTable& table, int t, const AgentRow& r) {
@@ -213,6 +217,7 @@ void append_row(AgentTable& table, int t, const AgentRow& r) {
     table.final_state.push_back(r.final_state);
     table.state_6m.push_back(r.state_6m);
     table.state_12m.push_back(r.state_12m);
+    table.first_job_sector.push_back(r.first_job_sector);
 }
 
 AgentRow row_of(const LiveAgents& a, std::uint32_t slot, int end_day) {
@@ -229,7 +234,8 @@ AgentRow row_of(const LiveAgents& a, std::uint32_t slot, int end_day) {
                     -1,
                     static_cast<std::int8_t>(a.state[slot]),
                     -1,
-                    -1};
+                    -1,
+                    a.first_job_sector[slot]};
 }
 
 void simulate_territory(const Shared& sh, int t, DailySeries& series, TerritoryOutcome& out) {
@@ -418,6 +424,7 @@ void simulate_territory(const Shared& sh, int t, DailySeries& series, TerritoryO
                             if (live.first_job_day[slot] < 0) {
                                 const int delay = d - live.entry_day[slot];
                                 live.first_job_day[slot] = d;
+                                live.first_job_sector[slot] = static_cast<std::int8_t>(s);
                                 kpi.first_job_delay_count[delay] += 1;
                                 if (live.entry_day[slot] <= last_day - 90 && delay <= 90)
                                     ++kpi.within_90;
@@ -693,7 +700,8 @@ RunResult run(const Scenario& declared, const RunOptions& options) {
                              rows.barriers_at_identification[i], rows.barriers_at_end[i],
                              rows.identified_day[i], rows.entry_day[i], rows.first_job_day[i],
                              rows.exit_day[i], rows.end_day[i], rows.outcome[i],
-                             rows.final_state[i], rows.state_6m[i], rows.state_12m[i]});
+                             rows.final_state[i], rows.state_6m[i], rows.state_12m[i],
+                             rows.first_job_sector[i]});
             }
         }
         result.agents = std::move(table);

@@ -165,12 +165,15 @@ void write_kpis(const hdf5::Group& root, const RunResult& result,
     describe_variables(total, "kpis", kpis);
 }
 
-void write_agents(const hdf5::Group& root, const AgentTable& agents) {
+void write_agents(const hdf5::Group& root, const Scenario& scenario, const AgentTable& agents) {
     const hdf5::Group group = root.create_group("agents");
     group.set_attr_strings("state_codes", names_of(kStateNames));
     group.set_attr_strings("barrier_bits", names_of(kBarrierNames));
     group.set_attr_strings("duration_codes", names_of(kDurationNames));
     group.set_attr_strings("diploma_codes", names_of(kDiplomaNames));
+    std::vector<std::string> sectors;
+    for (const auto& sector : scenario.sectors) sectors.push_back(sector.name);
+    group.set_attr_strings("sector_codes", sectors);
     auto column = [&](std::string_view name, const auto& values) {
         if (values.size() != agents.size())
             throw std::runtime_error("agent column '" + std::string(name) +
@@ -193,6 +196,7 @@ void write_agents(const hdf5::Group& root, const AgentTable& agents) {
     column("final_state", agents.final_state);
     column("state_6m", agents.state_6m);
     column("state_12m", agents.state_12m);
+    column("first_job_sector", agents.first_job_sector);
 }
 
 void write_rollout(const hdf5::Group& root, const Scenario& scenario, const RunResult& result) {
@@ -251,7 +255,7 @@ void write_run_hdf5(const std::string& path, const Scenario& scenario, const Run
         write_territories(file, scenario, &result.rollout);
         write_series(file, scenario, result.series, calendar, territory_names);
         write_kpis(file, result, territory_names);
-        if (result.agents) write_agents(file, *result.agents);
+        if (result.agents) write_agents(file, scenario, *result.agents);
         write_rollout(file, scenario, result);
     });
 }

@@ -88,6 +88,7 @@ struct AgentTable {
     std::vector<std::int32_t> identified_day, entry_day, first_job_day, exit_day, end_day;
     std::vector<std::int8_t> outcome;  // 1 positive, 0 neutral, -1 no exit
     std::vector<std::int8_t> final_state, state_6m, state_12m;
+    std::vector<std::int8_t> first_job_sector;  // index into the scenario's sectors, -1 no job
     std::size_t size() const { return territory.size(); }
 };
 

@@ -44,7 +44,7 @@ BARRIERS = ["mobility", "confidence", "digital", "housing", "health"]
 AGENT_COLUMNS = {
     "territory": np.int32, "local_id": np.int32, "duration": np.int8, "diploma": np.int8,
     "barriers_at_identification": np.uint8, "barriers_at_end": np.uint8,
-    "identified_day": np.int32, "entry_day": np.int32, "first_job_day": np.int32,
+    "identified_day": np.int32, "entry_day": np.int32, "first_job_day": np.int32, "first_job_sector": np.int8,
     "exit_day": np.int32, "end_day": np.int32, "outcome": np.int8, "final_state": np.int8,
     "state_6m": np.int8, "state_12m": np.int8,
 }

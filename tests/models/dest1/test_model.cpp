@@ -274,6 +274,7 @@ TEST_CASE("full house: every factor of the job and dropout hazards, and the rep√
 
     double n = 0, job_first = 0, dropped_first = 0, identified_sum = 0, dispersion = 0;
     int days_observed = 0;
+    std::vector<double> first_sectors(s.sectors.size(), 0.0);  // sector of every first job
     const double lambda = p.outreach_per_coach * 20 * r * crisis.outreach * 1.0;  // P/(P+0) = 1
     for (int rep = 0; rep < replications; ++rep) {
         RunOptions options;
@@ -304,6 +305,9 @@ TEST_CASE("full house: every factor of the job and dropout hazards, and the rep√
             REQUIRE(a.barriers_at_end[i] == a.barriers_at_identification[i]);  // never resolved
             n += 1;
             const int first_job = a.first_job_day[i];
+            REQUIRE((first_job >= 0) == (a.first_job_sector[i] >= 0));
+            if (first_job >= 0)
+                first_sectors.at(static_cast<std::size_t>(a.first_job_sector[i])) += 1;
             if (first_job >= 0) {
                 REQUIRE(first_job > entry);
                 if (first_job - entry <= horizon) {
@@ -340,6 +344,12 @@ TEST_CASE("full house: every factor of the job and dropout hazards, and the rep√
     MESSAGE("full house: first job within " << horizon << " days: " << job_first / n << " vs "
                                             << p_job_first);
     CHECK(proportion_close(job_first / n, p_job_first, n));
+    // The sector of a job start: probability w_s m_hire_s / sum (MODEL.md ¬ß4), here
+    // 0.175, 0.2, 0.02, 0.24 over 0.635.
+    std::vector<double> sector_share;
+    for (std::size_t k = 0; k < s.sectors.size(); ++k)
+        sector_share.push_back(s.sectors[k].weight * crisis.hire[k] / hire);
+    CHECK(essaim::test::chi2_pooled_ok(first_sectors, sector_share));
     const double p_drop_first = h_drop / H * (1 - std::pow(1 - q, horizon));
     MESSAGE("full house: dropout before a first job within "
             << horizon << " days: " << dropped_first / n << " vs " << p_drop_first);
