@@ -3,14 +3,16 @@
 #include <cmath>
 #include <ctime>
 #include <filesystem>
+#include <iomanip>
 #include <iostream>
+#include <sstream>
 
 namespace essaim::cli {
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
 
-bool parse(const std::vector<std::string>& args, const po::options_description& options, const char* usage,
-           po::variables_map& vm, const std::vector<std::string>& positionals) {
+bool parse(const std::vector<std::string>& args, const po::options_description& options,
+           const char* usage, po::variables_map& vm, const std::vector<std::string>& positionals) {
     po::positional_options_description positional;
     po::options_description all;
     all.add(options);
@@ -27,7 +29,8 @@ bool parse(const std::vector<std::string>& args, const po::options_description& 
     for (const auto& name : positionals) {
         if (!vm.count(name)) {
             std::string upper = name;
-            for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            for (char& c : upper)
+                c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
             throw UsageError("missing " + upper);
         }
     }
@@ -70,6 +73,27 @@ dest1::RunManifest make_manifest(const std::string& command, const std::vector<s
     manifest.threads = threads;
     manifest.started_at = started_at;
     return manifest;
+}
+
+// Pads or cuts a UTF-8 name to `width` characters (territory names carry accents).
+std::string fit(const std::string& text, std::size_t width) {
+    std::string out;
+    std::size_t chars = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const bool starts_char = (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
+        if (starts_char && chars == width) break;
+        chars += starts_char;
+        out += text[i];
+    }
+    return out + std::string(width - chars, ' ');
+}
+
+std::string cell(double value, int precision) {
+    if (std::isnan(value)) return "-";
+    if (std::abs(value) < 0.5 * std::pow(10.0, -precision)) value = 0;  // no "-0".
+    std::ostringstream out;
+    out << std::fixed << std::setprecision(precision) << value;
+    return out.str();
 }
 
 nlohmann::ordered_json number(double value) {

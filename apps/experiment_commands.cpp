@@ -45,14 +45,6 @@ CommonOptions common_options(const po::variables_map& vm) {
     return c;
 }
 
-std::string cell(double value, int precision) {
-    if (std::isnan(value)) return "-";
-    if (std::abs(value) < 0.5 * std::pow(10.0, -precision)) value = 0;  // no "-0".
-    std::ostringstream out;
-    out << std::fixed << std::setprecision(precision) << value;
-    return out.str();
-}
-
 // "[lo, hi]" and "mean ± half": built with a stream, which also avoids a false -Wrestrict of
 // GCC 12 on chains of std::string operator+.
 std::string interval(double low, double high, int precision) {

@@ -33,27 +33,6 @@ std::string version_string() {
 
 namespace {
 
-// Pads or cuts a UTF-8 name to `width` characters (territory names carry accents).
-std::string fit(const std::string& text, std::size_t width) {
-    std::string out;
-    std::size_t chars = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const bool starts_char = (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
-        if (starts_char && chars == width) break;
-        chars += starts_char;
-        out += text[i];
-    }
-    return out + std::string(width - chars, ' ');
-}
-
-std::string cell(double value, int precision) {
-    if (std::isnan(value)) return "-";
-    if (std::abs(value) < 0.5 * std::pow(10.0, -precision)) value = 0;  // no "-0".
-    std::ostringstream out;
-    out << std::fixed << std::setprecision(precision) << value;
-    return out.str();
-}
-
 bool has_candidates(const dest1::Scenario& scenario) {
     for (const auto& t : scenario.territories)
         if (t.candidate) return true;

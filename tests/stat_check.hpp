@@ -3,6 +3,7 @@
 // false-alarm rate of about 1e-6 per assertion (z = 4.75 two-sided-ish), so a correct program
 // fails a run of the whole suite with probability well under 1e-4; a wrong one fails by far.
 #include <cmath>
+#include <utility>
 #include <vector>
 
 namespace essaim::test {
@@ -30,10 +31,11 @@ inline double chi2_statistic(const std::vector<double>& observed,
     return statistic;
 }
 
-// Pearson's test with bins expecting fewer than `min_expected` counts pooled into one, as the
-// chi-square approximation needs: true when the statistic stays under the kZ-level critical value.
-inline bool chi2_pooled_ok(const std::vector<double>& observed,
-                           const std::vector<double>& probability, double min_expected = 20) {
+// Pearson's statistic and degrees of freedom with bins expecting fewer than `min_expected` counts
+// pooled into one, as the chi-square approximation needs.
+inline std::pair<double, int> pooled_chi2(const std::vector<double>& observed,
+                                          const std::vector<double>& probability,
+                                          double min_expected = 20) {
     double n = 0;
     for (double o : observed) n += o;
     std::vector<double> obs, prob;
@@ -51,8 +53,14 @@ inline bool chi2_pooled_ok(const std::vector<double>& observed,
         obs.push_back(pooled_obs);
         prob.push_back(pooled_prob);
     }
-    return obs.size() >= 2 &&
-           chi2_statistic(obs, prob) < chi2_critical(static_cast<int>(obs.size()) - 1);
+    return {chi2_statistic(obs, prob), static_cast<int>(obs.size()) - 1};
+}
+
+// The pooled test at the kZ level: true when the statistic stays under the critical value.
+inline bool chi2_pooled_ok(const std::vector<double>& observed,
+                           const std::vector<double>& probability, double min_expected = 20) {
+    const auto [statistic, df] = pooled_chi2(observed, probability, min_expected);
+    return df >= 1 && statistic < chi2_critical(df);
 }
 
 // |estimate - truth| within kZ standard errors of a proportion p estimated from n trials.

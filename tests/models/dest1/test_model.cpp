@@ -17,6 +17,7 @@ using namespace essaim;
 using namespace essaim::dest1;
 using essaim::test::chi2_critical;
 using essaim::test::chi2_statistic;
+using essaim::test::pooled_chi2;
 using essaim::test::proportion_close;
 
 namespace {
@@ -88,30 +89,6 @@ ParcoursChain parcours_chain(const Scenario& s) {
         employed = next_employed;
     }
     return {std::accumulate(employed.begin(), employed.end(), 0.0), remob, dropped};
-}
-
-// Pearson's statistic with the bins expecting fewer than `min_expected` counts pooled into one, as
-// chi2_pooled_ok() of stat_check.hpp does, returned with its degrees of freedom for reporting.
-std::pair<double, int> pooled_chi2(const std::vector<double>& observed,
-                                   const std::vector<double>& probability,
-                                   double min_expected = 20) {
-    const double n = std::accumulate(observed.begin(), observed.end(), 0.0);
-    std::vector<double> obs, prob;
-    double pooled_obs = 0, pooled_prob = 0;
-    for (std::size_t i = 0; i < observed.size(); ++i) {
-        if (n * probability[i] >= min_expected) {
-            obs.push_back(observed[i]);
-            prob.push_back(probability[i]);
-        } else {
-            pooled_obs += observed[i];
-            pooled_prob += probability[i];
-        }
-    }
-    if (pooled_prob > 0) {
-        obs.push_back(pooled_obs);
-        prob.push_back(pooled_prob);
-    }
-    return {chi2_statistic(obs, prob), static_cast<int>(obs.size()) - 1};
 }
 
 // Probability of being employed `days` follow-up draws after exit, from P(employed at exit).
