@@ -390,18 +390,24 @@ int sweep_command(const std::vector<std::string>& args) {
         const std::vector<int> shown{dest1::kKpiEntries, dest1::kKpiPositiveExitRate,
                                      dest1::kKpiMeanDaysToFirstJob, dest1::kKpiCapacityUtilisation,
                                      dest1::kKpiCostPerPositiveExit};
-        std::cout << std::left << std::setw(40) << "point";
+        // The last segment of each key is enough to tell points apart in a table.
+        std::vector<std::string> labels;
+        std::size_t width = 5;
+        for (const auto& point : points) {
+            std::string label;
+            for (const auto& [key, value] : point.settings) {
+                if (!label.empty()) label += ' ';
+                label.append(key, key.rfind('.') + 1).append("=").append(value);
+            }
+            width = std::max(width, label.size());
+            labels.push_back(std::move(label));
+        }
+        std::cout << fit("point", width + 2);
         for (int k : shown)
             std::cout << std::right << std::setw(24) << dest1::kpi_variables()[k].name;
         std::cout << "\n";
         for (std::size_t p = 0; p < points.size(); ++p) {
-            std::string label;
-            // The last segment of each key is enough to tell points apart in a table.
-            for (const auto& [key, value] : points[p].settings) {
-                if (!label.empty()) label += ' ';
-                label.append(key, key.rfind('.') + 1).append("=").append(value);
-            }
-            std::cout << std::left << std::setw(40) << label.substr(0, 39);
+            std::cout << fit(labels[p], width + 2);
             for (int k : shown) {
                 const auto& s = result.kpi_summary[p * rows + rows - 1][k];
                 const int prec = precision_of(k);
