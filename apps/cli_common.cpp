@@ -1,5 +1,7 @@
 #include "apps/cli_common.hpp"
 
+#include "essaim_commit.hpp"
+
 #include <cmath>
 #include <ctime>
 #include <filesystem>

@@ -68,7 +68,7 @@ void print_kpi_table(std::ostream& out,
                      const std::array<analysis::Summary, dest1::kKpiCount>& row) {
     out << std::left << std::setw(26) << "KPI (total)" << std::right << std::setw(13) << "mean"
         << std::setw(25) << "95% CI of the mean" << std::setw(25) << "5% .. 95% of runs"
-        << std::setw(12) << "reps for 1%\n";
+        << std::setw(13) << "reps for 1%" << '\n';
     for (int k = 0; k < dest1::kKpiCount; ++k) {
         const analysis::Summary& s = row[k];
         const int p = precision_of(k);

@@ -18,7 +18,7 @@ Usage: essaim COMMAND [OPTIONS]
 
 Commands:
   run SCENARIO        run one replication, print a summary, write an HDF5 file
-  validate SCENARIO   check a scenario file and report every problem found
+  validate SCENARIO   check a scenario file (stops at the first problem, located)
   export FILE.h5      write a result file's tables as tidy CSV (--csv DIR)
   ensemble SCENARIO   R replications in parallel, statistics across replications
   compare BASE VAR    paired differences of KPIs with common random numbers

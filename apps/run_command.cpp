@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "apps/cli.hpp"
+#include "essaim_commit.hpp"
 #include "apps/cli_common.hpp"
 #include "models/dest1/output_hdf5.hpp"
 #include "models/dest1/run.hpp"
@@ -26,8 +27,14 @@ namespace fs = std::filesystem;
 std::string version_string() {
     std::ostringstream out;
     out << "essaim " << ESSAIM_VERSION << " (commit " << ESSAIM_GIT_COMMIT << ")\n"
-        << "boost " << BOOST_LIB_VERSION << ", oneTBB " << TBB_VERSION_MAJOR << '.'
-        << TBB_VERSION_MINOR << ", Random123 Philox4x64-10, compiler " << __VERSION__;
+        << "boost " << BOOST_VERSION / 100000 << '.' << BOOST_VERSION / 100 % 1000 << '.'
+        << BOOST_VERSION % 100 << ", oneTBB " << TBB_VERSION_MAJOR << '.' << TBB_VERSION_MINOR
+        << ", Random123 Philox4x64-10, compiler "
+#if defined(__clang__)
+        << __VERSION__;
+#else
+        << "GCC " << __VERSION__;
+#endif
     return out.str();
 }
 

@@ -95,6 +95,9 @@ std::string generate_national(const NationalOptions& o) {
     for (std::size_t i = 0; i < order.size(); ++i)
         wave[order[i].second] = static_cast<int>(i % kWaves);
     const bool by_policy = o.policy != RolloutPolicy::dates;
+    // "From year 2": the same day one calendar year later (29 February becomes 1 March).
+    const Date year_two = civil_from_days(
+        days_from_civil(Date{o.start.year + 1, o.start.month, 1}) + o.start.day - 1);
     const long days = days_from_civil(Date{o.start.year + o.years, o.start.month, o.start.day}) -
                       days_from_civil(o.start) - 1;
     auto name = [&](int t) {
@@ -149,7 +152,7 @@ std::string generate_national(const NationalOptions& o) {
            "[costs]\ncoach_per_year = 48000.0\nhub_fixed_per_year = 60000.0\nsolution = 400.0\n\n";
     if (by_policy) {
         out << "[rollout]\npolicy = \"" << (o.policy == RolloutPolicy::need ? "need" : "proximity")
-            << "\"\nstart = " << date_text(o.start, 365) << "\nwave_every_days = " << kWaveDays
+            << "\"\nstart = " << to_iso(year_two) << "\nwave_every_days = " << kWaveDays
             << "\nmax_per_wave = " << (n - hubs + kWaves - 1) / kWaves
             << "\nbudget_per_year = " << o.budget_per_year << "\n\n";
     }
@@ -162,7 +165,7 @@ std::string generate_national(const NationalOptions& o) {
         else if (by_policy)
             out << "candidate = true\n";
         else
-            out << "open = " << date_text(o.start, 365 + kWaveDays * wave[t]) << "\n";
+            out << "open = " << date_text(year_two, kWaveDays * wave[t]) << "\n";
         // Recruitment ramp: a third of the coaches at opening, two thirds after 4 months, all
         // after 8.
         std::vector<std::pair<int, int>> ramp{{0, (c + 2) / 3}, {120, (2 * c + 2) / 3}, {240, c}};

@@ -145,7 +145,8 @@ public:
         if (node_ && !node_->is_table()) {
             fail(node_->where, path_, "expected a table, got " + node_->describe());
         }
-        if (node_ && node_->where.line > 0) where_ = node_->where;
+        // A table given by --set has no line, but its own source ("--set") is the right one.
+        if (node_ && (node_->where.line > 0 || !node_->where.file.empty())) where_ = node_->where;
     }
 
     bool present() const { return node_ != nullptr; }
