@@ -9,12 +9,14 @@ random numbers make each mean a smooth, monotone function of the parameter, so b
   - hazards.h0_job drives the delay to the first job.
 The two are nearly independent; the script alternates one bisection on each until both hold.
 
-Usage: /usr/bin/python3 analysis/calibrate_dest1.py ESSAIM_BINARY [SCENARIO] [-r 40] [--jobs 2]
+Usage: /usr/bin/python3 analysis/calibrate_dest1.py ESSAIM_BINARY [SCENARIO] [-r 40] [--jobs 2] [--json]
+Exit codes: 0 converged, 1 not converged after four rounds (or an internal failure), 2 bad input.
 """
 import argparse
 import concurrent.futures
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -58,10 +60,22 @@ def main():
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--entries", type=float, default=400.0)
     parser.add_argument("--days", type=float, default=75.0)
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = parser.parse_args()
+    if not os.access(args.binary, os.X_OK):
+        print(f"calibrate_dest1.py: {args.binary}: not an executable essaim binary", file=sys.stderr)
+        return 2
+    if not os.path.isfile(args.scenario):
+        print(f"calibrate_dest1.py: {args.scenario}: no such scenario file", file=sys.stderr)
+        return 2
+    if args.replications < 2:
+        print("calibrate_dest1.py: --replications must be at least 2", file=sys.stderr)
+        return 2
 
     sets = {"outreach.per_coach_per_day": 0.12, "hazards.h0_job": 1 / 45}
     measure = lambda: mean_kpis(args.binary, args.scenario, sets, args.replications, args.jobs)
+    converged = False
+    entries = days = float("nan")
     for round_ in range(4):
         def entries_at(x):
             sets["outreach.per_coach_per_day"] = x
@@ -74,12 +88,19 @@ def main():
         sets["outreach.per_coach_per_day"] = bisect(entries_at, args.entries, 0.02, 2.0, True, 0.01 * args.entries)
         sets["hazards.h0_job"] = bisect(days_at, args.days, 0.002, 0.5, False, 0.01 * args.days)
         entries, days = measure()
-        print(f"round {round_ + 1}: per_coach_per_day = {sets['outreach.per_coach_per_day']:.6f}, "
-              f"h0_job = {sets['hazards.h0_job']:.6f} -> entries by 2020-12-01 {entries:.1f}, "
-              f"mean days to first job {days:.1f} ({args.replications} replications)", flush=True)
+        if not args.json:
+            print(f"round {round_ + 1}: per_coach_per_day = {sets['outreach.per_coach_per_day']:.6f}, "
+                  f"h0_job = {sets['hazards.h0_job']:.6f} -> entries by 2020-12-01 {entries:.1f}, "
+                  f"mean days to first job {days:.1f} ({args.replications} replications)", flush=True)
         if abs(entries - args.entries) <= 0.02 * args.entries and abs(days - args.days) <= 0.02 * args.days:
+            converged = True
             break
-    return 0
+    if args.json:
+        print(json.dumps({"per_coach_per_day": sets["outreach.per_coach_per_day"],
+                          "h0_job": sets["hazards.h0_job"], "entries": entries,
+                          "mean_days_to_first_job": days, "replications": args.replications,
+                          "rounds": round_ + 1, "converged": converged}))
+    return 0 if converged else 1
 
 
 if __name__ == "__main__":
