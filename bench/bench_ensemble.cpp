@@ -16,6 +16,12 @@
 using namespace essaim;
 
 int main(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+            std::printf("Usage: bench_ensemble [REPO_DIR] [--replications N]\nEnsembles and common random numbers (bench/README.md).\n");
+            return 0;
+        }
+    }
     std::string repo = ESSAIM_SOURCE_DIR;
     std::uint64_t replications = 200;
     for (int i = 1; i < argc; ++i) {

@@ -25,6 +25,12 @@ double peak_rss_mib() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+            std::printf("Usage: bench_national [--territories N] [--policy dates|need|proximity]\nNational scale (bench/README.md).\n");
+            return 0;
+        }
+    }
     dest1::NationalOptions options;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--territories")) options.territories = std::atoi(argv[i + 1]);
