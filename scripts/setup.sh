@@ -28,8 +28,17 @@ if ((${#missing[@]})); then
   fi
 fi
 
-build_type=${ESSAIM_BUILD_TYPE:-Release}
-if [ ! -f build/build.ninja ]; then
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
+# ESSAIM_SANITIZE=1: a separate build with AddressSanitizer and UndefinedBehaviorSanitizer.
+if [ "${ESSAIM_SANITIZE:-0}" = 1 ]; then
+  build_dir=build-sanitize
+  flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DESSAIM_BENCH=OFF
+         "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-omit-frame-pointer"
+         "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined")
+else
+  build_dir=build
+  flags=(-DCMAKE_BUILD_TYPE="${ESSAIM_BUILD_TYPE:-Release}")
 fi
-cmake --build build -j "$(nproc)"
+if [ ! -f "$build_dir/build.ninja" ]; then
+  cmake -S . -B "$build_dir" -G Ninja "${flags[@]}" >/dev/null
+fi
+cmake --build "$build_dir" -j "$(nproc)"

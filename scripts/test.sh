@@ -3,4 +3,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"
+if [ "${ESSAIM_SANITIZE:-0}" = 1 ]; then
+  # Under the sanitizers every error aborts the test; the slow statistical comparison with the
+  # reference implementation adds nothing there.
+  export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  ctest --test-dir build-sanitize --output-on-failure -j "$(nproc)" -E reference "$@"
+else
+  ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"
+fi
