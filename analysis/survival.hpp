@@ -30,4 +30,10 @@ struct SurvivalCurve {
 // Observations with a NaN time are left out (and not counted in n). O(N log N).
 SurvivalCurve kaplan_meier(std::vector<SurvivalObservation> observations);
 
+// The same estimate from counts at integer times (index = time): events_at[t] events and
+// censored_at[t] censorings at time t. Memory does not grow with the number of people, which is
+// what pooling the entrants of many large replications needs.
+SurvivalCurve kaplan_meier_counts(const std::vector<double>& events_at,
+                                  const std::vector<double>& censored_at);
+
 }  // namespace essaim::analysis

@@ -27,7 +27,7 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// What one entrant adds to the survival curves; 12 bytes, so that a whole ensemble's entrants fit.
+// What one entrant adds to the survival curves (kept per replication only, then counted).
 struct Entrant {
     float job_time, dropout_time;
     bool job_event, dropout_event;
@@ -67,38 +67,62 @@ std::vector<Entrant> entrants_of(const AgentTable& agents, int last_day) {
     return out;
 }
 
-std::vector<SurvivalResult> survival_curves(const std::vector<Entrant>& entrants,
-                                            const Scenario& scenario, int threads) {
-    // Groups: all, each territory, each duration class, each diploma, each barrier count.
-    const int n_territories = static_cast<int>(scenario.territories.size());
-    std::vector<std::string> names{"all"};
-    for (const auto& t : scenario.territories) names.push_back("territory/" + t.name);
-    for (const char* d : kDurationNames) names.push_back(std::string("duration/") + d);
-    for (const char* d : kDiplomaNames) names.push_back(std::string("diploma/") + d);
-    for (int k = 0; k <= kBarriers; ++k) names.push_back("barriers/" + std::to_string(k));
-    const int duration0 = 1 + n_territories, diploma0 = duration0 + kDurationClasses,
-              barriers0 = diploma0 + kDiplomaLevels;
-    const std::size_t n_groups = names.size();
-    std::vector<std::vector<analysis::SurvivalObservation>> job(n_groups), dropout(n_groups);
-    for (const Entrant& e : entrants) {  // one pass: each entrant belongs to five groups
+// Event and censoring counts by day since entry, per group and curve: everything the pooled
+// Kaplan-Meier curves need, in memory that does not grow with the number of entrants.
+class SurvivalCounts {
+public:
+    SurvivalCounts(const Scenario& scenario, int max_days)
+        : n_territories_(static_cast<int>(scenario.territories.size())), times_(max_days + 1) {
+        names_.push_back("all");
+        for (const auto& t : scenario.territories) names_.push_back("territory/" + t.name);
+        for (const char* d : kDurationNames) names_.push_back(std::string("duration/") + d);
+        for (const char* d : kDiplomaNames) names_.push_back(std::string("diploma/") + d);
+        for (int k = 0; k <= kBarriers; ++k) names_.push_back("barriers/" + std::to_string(k));
+        for (auto* counts : {&job_events_, &job_censored_, &dropout_events_, &dropout_censored_})
+            counts->assign(names_.size() * times_, 0.0);
+    }
+
+    void add(const Entrant& e) {  // each entrant belongs to five groups
+        const int duration0 = 1 + n_territories_, diploma0 = duration0 + kDurationClasses,
+                  barriers0 = diploma0 + kDiplomaLevels;
+        const auto job = static_cast<std::size_t>(e.job_time),
+                   dropout = static_cast<std::size_t>(e.dropout_time);
         for (const int g : {0, 1 + e.territory, duration0 + e.duration, diploma0 + e.diploma,
                             barriers0 + e.barriers}) {
-            job[g].push_back({e.job_time, e.job_event});
-            dropout[g].push_back({e.dropout_time, e.dropout_event});
+            const std::size_t row = static_cast<std::size_t>(g) * times_;
+            (e.job_event ? job_events_ : job_censored_)[row + job] += 1;
+            (e.dropout_event ? dropout_events_ : dropout_censored_)[row + dropout] += 1;
         }
     }
-    std::vector<SurvivalResult> results(2 * n_groups);
-    tbb::task_arena arena(effective_threads(threads));
-    arena.execute([&] {
-        tbb::parallel_for(std::size_t(0), 2 * n_groups, [&](std::size_t i) {
-            const bool is_job = i < n_groups;
-            const std::size_t g = i % n_groups;
-            results[i] = {is_job ? "time_to_first_job" : "time_to_dropout", names[g],
-                          analysis::kaplan_meier(std::move(is_job ? job[g] : dropout[g]))};
+
+    std::vector<SurvivalResult> curves(int threads) const {
+        const std::size_t n_groups = names_.size();
+        std::vector<SurvivalResult> results(2 * n_groups);
+        tbb::task_arena arena(effective_threads(threads));
+        arena.execute([&] {
+            tbb::parallel_for(std::size_t(0), 2 * n_groups, [&](std::size_t i) {
+                const bool job = i < n_groups;
+                const std::size_t first = (i % n_groups) * times_;
+                auto slice = [&](const std::vector<double>& counts) {
+                    return std::vector<double>(
+                        counts.begin() + static_cast<std::ptrdiff_t>(first),
+                        counts.begin() + static_cast<std::ptrdiff_t>(first + times_));
+                };
+                results[i] = {
+                    job ? "time_to_first_job" : "time_to_dropout", names_[i % n_groups],
+                    analysis::kaplan_meier_counts(slice(job ? job_events_ : dropout_events_),
+                                                  slice(job ? job_censored_ : dropout_censored_))};
+            });
         });
-    });
-    return results;
-}
+        return results;
+    }
+
+private:
+    int n_territories_;
+    std::size_t times_;
+    std::vector<std::string> names_;
+    std::vector<double> job_events_, job_censored_, dropout_events_, dropout_censored_;
+};
 
 constexpr std::array<double, 5> kQuantiles{0.05, 0.25, 0.5, 0.75, 0.95};
 constexpr double kHistogramRange = 4096;
@@ -304,7 +328,9 @@ EnsembleResult run_ensemble(const Scenario& scenario, const EnsembleOptions& opt
     result.n_days = calendar.n_days();
     result.replication_kpis.assign(replications * rows * kKpiCount, kNaN);
     std::vector<float> all_series(options.kpis_only ? 0 : replications * cells);
-    std::vector<Entrant> entrants;
+    // Times since entry never exceed the parcours nor the run.
+    SurvivalCounts survival(scenario,
+                            std::min(scenario.parameters.parcours_days, calendar.n_days()));
 
     auto compute = [&](const WorkUnit& unit) {
         RunOptions run_options;
@@ -352,7 +378,7 @@ EnsembleResult run_ensemble(const Scenario& scenario, const EnsembleOptions& opt
                     r.series.begin(), r.series.end(),
                     all_series.begin() + static_cast<std::ptrdiff_t>(unit.replication * cells));
                 if (slabs) slabs->write_compressed(unit.replication, r.slab);
-                entrants.insert(entrants.end(), r.entrants.begin(), r.entrants.end());
+                for (const Entrant& e : r.entrants) survival.add(e);
                 result.agent_days += r.agent_days;
                 progress.advance();
             });
@@ -368,7 +394,7 @@ EnsembleResult run_ensemble(const Scenario& scenario, const EnsembleOptions& opt
             }
         if (options.kpis_only) return;
         result.series_summary = summarise_series(all_series, replications, cells, options.threads);
-        result.survival = survival_curves(entrants, scenario, options.threads);
+        result.survival = survival.curves(options.threads);
     };
 
     if (output.empty()) {

@@ -233,3 +233,35 @@ TEST_CASE("the log-log band covers the true survival about 95% of the time") {
         CHECK(std::abs(coverage - 0.95) <= kZ * std::sqrt(0.95 * 0.05 / samples) + 0.01);
     }
 }
+
+TEST_CASE("kaplan_meier_counts equals kaplan_meier on integer times") {
+    // Random integer times with ties between events and censorings, and gaps.
+    std::mt19937_64 engine(12345);
+    for (int sample = 0; sample < 50; ++sample) {
+        std::uniform_int_distribution<int> time(0, 40), size(1, 300);
+        std::bernoulli_distribution event(0.6);
+        std::vector<essaim::analysis::SurvivalObservation> observations;
+        std::vector<double> events(41, 0.0), censored(41, 0.0);
+        const int n = size(engine);
+        for (int i = 0; i < n; ++i) {
+            const int t = time(engine);
+            const bool e = event(engine);
+            observations.push_back({static_cast<double>(t), e});
+            (e ? events : censored)[t] += 1;
+        }
+        const auto a = essaim::analysis::kaplan_meier(observations);
+        const auto b = essaim::analysis::kaplan_meier_counts(events, censored);
+        REQUIRE(a.time == b.time);
+        CHECK(a.at_risk == b.at_risk);
+        CHECK(a.events == b.events);
+        CHECK(a.survival == b.survival);
+        CHECK(a.lower == b.lower);
+        CHECK(a.upper == b.upper);
+        CHECK(a.n == b.n);
+        CHECK(a.n_events == b.n_events);
+        CHECK((a.median == b.median || (std::isnan(a.median) && std::isnan(b.median))));
+    }
+    const auto empty = essaim::analysis::kaplan_meier_counts({}, {});
+    CHECK(empty.time.empty());
+    CHECK(std::isnan(empty.median));
+}
