@@ -151,7 +151,9 @@ int ensemble_command(const std::vector<std::string>& args) {
     options.add_options()("help,h", "this help")(
         "output,o", po::value<std::string>(), "ensemble file (default results/<name>-ensemble.h5)")(
         "summary-only", "store statistics only, not every replication's daily series")(
-        "no-output", "write no file");
+        "series-memory-gib", po::value<double>(),
+        "memory for per-cell quantiles of the daily series (default: half the machine's); above "
+        "it, per-territory cells keep mean, sd and CI only")("no-output", "write no file");
     add_ensemble_options(options);
     po::variables_map vm;
     if (!parse(args, options, usage, vm)) return kOk;
@@ -164,6 +166,11 @@ int ensemble_command(const std::vector<std::string>& args) {
     eo.replications = common.replications;
     eo.threads = common.threads;
     eo.summary_only = vm.count("summary-only") > 0;
+    if (vm.count("series-memory-gib")) {
+        const double gib = vm["series-memory-gib"].as<double>();
+        if (!(gib > 0)) throw UsageError("--series-memory-gib must be > 0");
+        eo.series_memory_limit = gib * 1073741824.0;
+    }
     eo.quiet = common.quiet;
     const std::string output =
         vm.count("no-output") ? "" : output_path(vm, scenario.name + "-ensemble.h5");

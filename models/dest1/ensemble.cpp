@@ -249,6 +249,8 @@ void write_summaries(const hdf5::Group& root, const Scenario& scenario,
     series.set_attr_strings("territories", names);
     series.set_attr_strings("statistics", {kSeriesStatistics.begin(), kSeriesStatistics.end()});
     series.set_attr_string("dimensions", "day,territory,variable,statistic");
+    // 0 when memory allowed quantiles for the total only (per-territory quantiles are NaN).
+    series.set_attr_int("territory_quantiles", result.territory_series_quantiles ? 1 : 0);
     std::vector<std::string> dates;
     for (int d = 0; d < result.n_days; ++d) dates.push_back(to_iso(calendar.date_of(d)));
     summary.write_strings("dates", dates);
@@ -303,22 +305,29 @@ EnsembleResult run_ensemble(const Scenario& scenario, const EnsembleOptions& opt
     const std::uint64_t replications = options.replications;
     const bool store_series = !output.empty() && !options.summary_only;
 
-    // Exact quantiles of every series cell need every replication's series at once; refuse an
-    // ensemble that would not fit rather than let it swap or be killed.
-    const double series_bytes =
-        static_cast<double>(replications) * static_cast<double>(cells) * sizeof(float);
+    // Exact quantiles of a series cell need every replication's value at once. When keeping all
+    // cells would take more than the memory limit, per-territory cells get exact running means and
+    // variances (Welford) without quantiles, and only the total's cells keep every replication.
+    const std::size_t total_cells = static_cast<std::size_t>(calendar.n_days()) * kSeriesCount;
     const double memory =
         static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
-    if (!options.kpis_only && memory > 0 && series_bytes > 0.5 * memory) {
+    const double limit =
+        options.series_memory_limit > 0 ? options.series_memory_limit : 0.5 * memory;
+    const double all_bytes =
+        static_cast<double>(replications) * static_cast<double>(cells) * sizeof(float);
+    const bool keep_all = options.kpis_only || all_bytes <= limit;
+    const double fallback_bytes =
+        static_cast<double>(replications) * static_cast<double>(total_cells) * sizeof(float) +
+        static_cast<double>(cells) * 2 * sizeof(double);
+    if (!keep_all && fallback_bytes > limit) {
         char message[400];
         std::snprintf(
             message, sizeof message,
-            "ensemble: the daily series of %llu replications need %.1f GiB (replications x days x "
-            "(territories + 1) x %d variables x 4 bytes) for their quantiles, more than half of "
-            "this "
-            "machine's %.1f GiB; use fewer replications, or `essaim sweep` (KPIs only)",
-            static_cast<unsigned long long>(replications), series_bytes / 1073741824.0,
-            kSeriesCount, memory / 1073741824.0);
+            "ensemble: the daily series statistics of %llu replications need %.3g GiB even "
+            "without per-territory quantiles, more than the %.3g GiB allowed; use fewer "
+            "replications, or `essaim sweep` (KPIs only)",
+            static_cast<unsigned long long>(replications), fallback_bytes / 1073741824.0,
+            limit / 1073741824.0);
         throw EnsembleTooLarge(message);
     }
 
@@ -327,7 +336,10 @@ EnsembleResult run_ensemble(const Scenario& scenario, const EnsembleOptions& opt
     result.n_territories = n_territories;
     result.n_days = calendar.n_days();
     result.replication_kpis.assign(replications * rows * kKpiCount, kNaN);
-    std::vector<float> all_series(options.kpis_only ? 0 : replications * cells);
+    std::vector<float> all_series(
+        options.kpis_only ? 0 : replications * (keep_all ? cells : total_cells));
+    std::vector<double> running_mean(keep_all ? 0 : cells), running_m2(keep_all ? 0 : cells);
+    result.territory_series_quantiles = keep_all;
     // Times since entry never exceed the parcours nor the run.
     SurvivalCounts survival(scenario,
                             std::min(scenario.parameters.parcours_days, calendar.n_days()));
@@ -374,9 +386,24 @@ EnsembleResult run_ensemble(const Scenario& scenario, const EnsembleOptions& opt
                 std::copy(r.kpis.begin(), r.kpis.end(),
                           result.replication_kpis.begin() +
                               static_cast<std::ptrdiff_t>(unit.replication * rows * kKpiCount));
-                std::copy(
-                    r.series.begin(), r.series.end(),
-                    all_series.begin() + static_cast<std::ptrdiff_t>(unit.replication * cells));
+                if (keep_all) {
+                    std::copy(
+                        r.series.begin(), r.series.end(),
+                        all_series.begin() + static_cast<std::ptrdiff_t>(unit.replication * cells));
+                } else if (!options.kpis_only) {
+                    const double n = static_cast<double>(unit.replication + 1);
+                    for (std::size_t c = 0; c < cells; ++c) {  // Welford's update
+                        const double x = r.series[c], delta = x - running_mean[c];
+                        running_mean[c] += delta / n;
+                        running_m2[c] += delta * (x - running_mean[c]);
+                    }
+                    float* total = &all_series[unit.replication * total_cells];
+                    for (int d = 0; d < calendar.n_days(); ++d)
+                        std::copy_n(&r.series[(static_cast<std::size_t>(d) * rows + n_territories) *
+                                              kSeriesCount],
+                                    kSeriesCount,
+                                    total + static_cast<std::size_t>(d) * kSeriesCount);
+                }
                 if (slabs) slabs->write_compressed(unit.replication, r.slab);
                 for (const Entrant& e : r.entrants) survival.add(e);
                 result.agent_days += r.agent_days;
@@ -393,7 +420,33 @@ EnsembleResult run_ensemble(const Scenario& scenario, const EnsembleOptions& opt
                 result.kpi_summary[row][k] = analysis::summarise(values);
             }
         if (options.kpis_only) return;
-        result.series_summary = summarise_series(all_series, replications, cells, options.threads);
+        if (keep_all) {
+            result.series_summary =
+                summarise_series(all_series, replications, cells, options.threads);
+        } else {
+            const std::vector<double> totals =
+                summarise_series(all_series, replications, total_cells, options.threads);
+            constexpr std::size_t kStats = kSeriesStatistics.size();
+            result.series_summary.assign(cells * kStats, kNaN);
+            const double n = static_cast<double>(replications);
+            const double t975 =
+                replications > 1 ? analysis::student_t_quantile(0.975, n - 1) : kNaN;
+            for (std::size_t c = 0; c < cells; ++c) {
+                const std::size_t day = c / (rows * kSeriesCount), row = c / kSeriesCount % rows,
+                                  v = c % kSeriesCount;
+                double* o = &result.series_summary[c * kStats];
+                if (row == rows - 1) {
+                    std::copy_n(&totals[(day * kSeriesCount + v) * kStats], kStats, o);
+                    continue;
+                }
+                const double sd = replications > 1 ? std::sqrt(running_m2[c] / (n - 1)) : kNaN;
+                o[0] = running_mean[c];
+                o[1] = sd;
+                o[2] = sd / std::sqrt(n);
+                o[3] = o[0] - t975 * o[2];
+                o[4] = o[0] + t975 * o[2];
+            }
+        }
         result.survival = survival.curves(options.threads);
     };
 

@@ -24,6 +24,9 @@ struct EnsembleOptions {
     bool summary_only = false;  // store statistics only, not each replication's daily series
     bool quiet = false;         // no progress on stderr
     bool kpis_only = false;     // KPIs and their statistics only: no series, no survival curves
+    // Memory allowed for every replication's daily series (0: half the machine's memory). Above
+    // it, per-territory series cells get mean, sd, se and CI without quantiles (NaN).
+    double series_memory_limit = 0;
 };
 
 // Statistics stored for each daily series cell, in order.
@@ -31,8 +34,8 @@ inline constexpr std::array<const char*, 10> kSeriesStatistics{
     "mean", "sd", "se", "ci95_low", "ci95_high", "q05", "q25", "q50", "q75", "q95"};
 // Statistics stored for each KPI, in order.
 inline constexpr std::array<const char*, 12> kKpiStatistics{
-    "n",   "mean", "sd",  "se",  "ci95_low", "ci95_high", "q05", "q25",
-    "q50", "q75",  "q95", "replications_for_1pct"};
+    "n",   "mean", "sd",  "se",  "ci95_low", "ci95_high",
+    "q05", "q25",  "q50", "q75", "q95",      "replications_for_1pct"};
 
 // A Kaplan-Meier curve of one group, pooled over the replications.
 struct SurvivalResult {
@@ -51,12 +54,15 @@ struct EnsembleResult {
     // (day, territory or total, variable, statistic) with the statistics of kSeriesStatistics.
     std::vector<double> series_summary;
     int n_days = 0;
+    bool territory_series_quantiles = true;  // false: NaN quantiles in per-territory cells
     std::vector<SurvivalResult> survival;
     std::uint64_t agent_days = 0;
     double wall_seconds = 0;
 
     double kpi(std::uint64_t replication, int territory_or_total, int kpi) const {
-        return replication_kpis[(replication * (n_territories + 1) + territory_or_total) * kKpiCount + kpi];
+        return replication_kpis[(replication * (n_territories + 1) + territory_or_total) *
+                                    kKpiCount +
+                                kpi];
     }
 };
 

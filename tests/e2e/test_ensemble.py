@@ -127,6 +127,21 @@ def checks(tmp):
         check("replications/series" not in f and "summary/series" in f and "replications/kpis" in f,
               "--summary-only: no per-replication series")
 
+    # Over the memory limit for per-territory quantiles: means stay, territory quantiles are NaN.
+    small = os.path.join(tmp, "small.h5")
+    r = essaim("ensemble", DOCKING, "-r", "20", "--series-memory-gib", "0.004", "-o", small, "--quiet")
+    full = os.path.join(tmp, "full.h5")
+    essaim("ensemble", DOCKING, "-r", "20", "-o", full, "--quiet", "--summary-only")
+    with h5py.File(small, "r") as f, h5py.File(full, "r") as g:
+        a, b = f["summary/series"], g["summary/series"]
+        check(r.returncode == 0 and a.attrs["territory_quantiles"] == 0 and b.attrs["territory_quantiles"] == 1,
+              "territory_quantiles attribute")
+        check(close(a[:, :, :, :5], b[:, :, :, :5], 1e-9), "means, sd, se and CI unchanged")
+        check(bool(np.all(np.isnan(a[:, :-1, :, 5:]))) and np.array_equal(a[:, -1, :, 5:], b[:, -1, :, 5:]),
+              "quantiles NaN per territory, exact for the total")
+    check(essaim("ensemble", DOCKING, "-r", "20", "--series-memory-gib", "0.0001", "--no-output").returncode == 2,
+          "too little memory even without territory quantiles: exit 2")
+
     # compare: the same scenario twice gives zero differences (common random numbers).
     r = essaim("compare", DOCKING, DOCKING, "-r", "6", "--json", "--quiet")
     cmp = json.loads(r.stdout)
