@@ -1,13 +1,13 @@
 #include "apps/cli_common.hpp"
 
-#include "essaim_commit.hpp"
-
 #include <cmath>
 #include <ctime>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+
+#include "essaim_commit.hpp"
 
 namespace essaim::cli {
 namespace po = boost::program_options;

@@ -55,14 +55,10 @@ int generate_command(const std::vector<std::string>& args) {
                          vm["start"].as<std::string>() + "'");
     o.start = *start;
     const std::string policy = vm["policy"].as<std::string>();
-    if (policy == "dates")
-        o.policy = dest1::RolloutPolicy::dates;
-    else if (policy == "need")
-        o.policy = dest1::RolloutPolicy::need;
-    else if (policy == "proximity")
-        o.policy = dest1::RolloutPolicy::proximity;
-    else
+    const auto code = dest1::code_of(policy, dest1::kRolloutPolicyNames);
+    if (!code)
         throw UsageError("--policy: expected dates, need or proximity, got '" + policy + "'");
+    o.policy = static_cast<dest1::RolloutPolicy>(*code);
     if (o.territories < 1 || o.territories > 20000)
         throw UsageError("--territories must be in 1..20000");
     if (o.years < 1 || o.years > 50) throw UsageError("--years must be in 1..50");

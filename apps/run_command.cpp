@@ -14,8 +14,8 @@
 #include <sstream>
 
 #include "apps/cli.hpp"
-#include "essaim_commit.hpp"
 #include "apps/cli_common.hpp"
+#include "essaim_commit.hpp"
 #include "models/dest1/output_hdf5.hpp"
 #include "models/dest1/run.hpp"
 #include "models/dest1/scenario_toml.hpp"

@@ -18,7 +18,9 @@ using namespace essaim;
 int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-            std::printf("Usage: bench_ensemble [REPO_DIR] [--replications N]\nEnsembles and common random numbers (bench/README.md).\n");
+            std::printf(
+                "Usage: bench_ensemble [REPO_DIR] [--replications N]\nEnsembles and common random "
+                "numbers (bench/README.md).\n");
             return 0;
         }
     }
@@ -31,8 +33,10 @@ int main(int argc, char** argv) {
             repo = argv[i];
     }
     const auto scenario = dest1::load_scenario(repo + "/scenarios/dest1.toml");
-    const std::string file = (std::filesystem::temp_directory_path() / "essaim-bench-ensemble.h5").string();
-    std::printf("== %llu replications of dest1.toml ==\n", static_cast<unsigned long long>(replications));
+    const std::string file =
+        (std::filesystem::temp_directory_path() / "essaim-bench-ensemble.h5").string();
+    std::printf("== %llu replications of dest1.toml ==\n",
+                static_cast<unsigned long long>(replications));
     double one_thread[2] = {0, 0};
     for (int mode = 0; mode < 3; ++mode) {
         for (int threads : {1, 2}) {
@@ -43,17 +47,20 @@ int main(int argc, char** argv) {
             options.quiet = true;
             options.summary_only = mode == 2;
             const auto result = dest1::run_ensemble(scenario, options, mode == 0 ? "" : file, {});
-            const char* label = mode == 0 ? "no file" : (mode == 1 ? "file with every replication's series" : "file, --summary-only");
+            const char* label = mode == 0 ? "no file"
+                                          : (mode == 1 ? "file with every replication's series"
+                                                       : "file, --summary-only");
             if (mode == 0) one_thread[threads - 1] = result.wall_seconds;
-            std::printf("%-40s threads %d: %6.2f s, %6.1f replications/s, %5.1f M agent-days/s\n", label, threads,
-                        result.wall_seconds, replications / result.wall_seconds,
+            std::printf("%-40s threads %d: %6.2f s, %6.1f replications/s, %5.1f M agent-days/s\n",
+                        label, threads, result.wall_seconds, replications / result.wall_seconds,
                         result.agent_days / result.wall_seconds / 1e6);
         }
     }
     std::printf("speed-up of 2 threads over 1 (no file): %.2fx\n", one_thread[0] / one_thread[1]);
     std::filesystem::remove(file);
 
-    std::printf("\n== common random numbers: variance of the paired difference vs independent runs ==\n");
+    std::printf(
+        "\n== common random numbers: variance of the paired difference vs independent runs ==\n");
     std::printf("(factor = (var(base) + var(variant)) / var(variant - base), %llu replications)\n",
                 static_cast<unsigned long long>(replications));
     const std::vector<std::pair<std::string, std::vector<std::string>>> variants{
@@ -63,8 +70,12 @@ int main(int argc, char** argv) {
         {"sequential parcours", {"parcours.mode=sequential"}},
         {"outreach +10%", {"outreach.per_coach_per_day=0.10912"}},
     };
-    const std::vector<int> kpis{dest1::kKpiEntries, dest1::kKpiJobStarts, dest1::kKpiPositiveExitRate,
-                                dest1::kKpiMeanDaysToFirstJob, dest1::kKpiEmployed12mAfterExit, dest1::kKpiTotalCost};
+    const std::vector<int> kpis{dest1::kKpiEntries,
+                                dest1::kKpiJobStarts,
+                                dest1::kKpiPositiveExitRate,
+                                dest1::kKpiMeanDaysToFirstJob,
+                                dest1::kKpiEmployed12mAfterExit,
+                                dest1::kKpiTotalCost};
     std::printf("%-22s", "variant");
     for (int k : kpis) std::printf("%24s", dest1::kpi_variables()[k].name.c_str());
     std::printf("\n");

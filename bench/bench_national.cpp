@@ -27,7 +27,9 @@ double peak_rss_mib() {
 int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-            std::printf("Usage: bench_national [--territories N] [--policy dates|need|proximity]\nNational scale (bench/README.md).\n");
+            std::printf(
+                "Usage: bench_national [--territories N] [--policy dates|need|proximity]\nNational "
+                "scale (bench/README.md).\n");
             return 0;
         }
     }
@@ -35,10 +37,8 @@ int main(int argc, char** argv) {
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--territories")) options.territories = std::atoi(argv[i + 1]);
         if (!std::strcmp(argv[i], "--policy"))
-            options.policy = !std::strcmp(argv[i + 1], "need") ? dest1::RolloutPolicy::need
-                             : !std::strcmp(argv[i + 1], "proximity")
-                                 ? dest1::RolloutPolicy::proximity
-                                 : dest1::RolloutPolicy::dates;
+            options.policy = static_cast<dest1::RolloutPolicy>(
+                dest1::code_of(argv[i + 1], dest1::kRolloutPolicyNames).value_or(0));
     }
     auto start = std::chrono::steady_clock::now();
     const auto scenario = dest1::parse_scenario(dest1::generate_national(options), "national.toml");

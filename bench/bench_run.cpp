@@ -69,7 +69,9 @@ dest1::Scenario scaled(dest1::Scenario s, double factor) {
 int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-            std::printf("Usage: bench_run [REPO_DIR] [--replications N] [--scale K]\nSpeed and memory of single runs (bench/README.md).\n");
+            std::printf(
+                "Usage: bench_run [REPO_DIR] [--replications N] [--scale K]\nSpeed and memory of "
+                "single runs (bench/README.md).\n");
             return 0;
         }
     }

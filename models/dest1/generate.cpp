@@ -151,7 +151,7 @@ std::string generate_national(const NationalOptions& o) {
            "weight = 0.20\ncontract_days = 240\n\n"
            "[costs]\ncoach_per_year = 48000.0\nhub_fixed_per_year = 60000.0\nsolution = 400.0\n\n";
     if (by_policy) {
-        out << "[rollout]\npolicy = \"" << (o.policy == RolloutPolicy::need ? "need" : "proximity")
+        out << "[rollout]\npolicy = \"" << kRolloutPolicyNames[static_cast<int>(o.policy)]
             << "\"\nstart = " << to_iso(year_two) << "\nwave_every_days = " << kWaveDays
             << "\nmax_per_wave = " << (n - hubs + kWaves - 1) / kWaves
             << "\nbudget_per_year = " << o.budget_per_year << "\n\n";

@@ -694,14 +694,13 @@ RunResult run(const Scenario& declared, const RunOptions& options) {
                 return rows.local_id[a] < rows.local_id[b];
             });
             for (std::size_t i : order) {
-                append_row(
-                    table, t,
-                    AgentRow{rows.local_id[i], rows.duration[i], rows.diploma[i],
-                             rows.barriers_at_identification[i], rows.barriers_at_end[i],
-                             rows.identified_day[i], rows.entry_day[i], rows.first_job_day[i],
-                             rows.exit_day[i], rows.end_day[i], rows.outcome[i],
-                             rows.final_state[i], rows.state_6m[i], rows.state_12m[i],
-                             rows.first_job_sector[i]});
+                append_row(table, t,
+                           AgentRow{rows.local_id[i], rows.duration[i], rows.diploma[i],
+                                    rows.barriers_at_identification[i], rows.barriers_at_end[i],
+                                    rows.identified_day[i], rows.entry_day[i],
+                                    rows.first_job_day[i], rows.exit_day[i], rows.end_day[i],
+                                    rows.outcome[i], rows.final_state[i], rows.state_6m[i],
+                                    rows.state_12m[i], rows.first_job_sector[i]});
             }
         }
         result.agents = std::move(table);

@@ -201,8 +201,7 @@ void write_agents(const hdf5::Group& root, const Scenario& scenario, const Agent
 
 void write_rollout(const hdf5::Group& root, const Scenario& scenario, const RunResult& result) {
     const hdf5::Group group = root.create_group("rollout");
-    const char* policies[] = {"dates", "need", "proximity"};
-    group.set_attr_string("policy", policies[static_cast<int>(scenario.rollout.policy)]);
+    group.set_attr_string("policy", kRolloutPolicyNames[static_cast<int>(scenario.rollout.policy)]);
     group.set_attr_double("budget_per_year", scenario.rollout.budget_per_year);
     group.set_attr_double("max_run_rate", result.rollout_max_run_rate);
     std::vector<std::string> names, dates, reasons;

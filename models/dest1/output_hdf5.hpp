@@ -28,8 +28,9 @@ struct RunManifest {
 
 // Parts shared by every file kind (run, ensemble, sweep): /manifest attributes, the /territories
 // table, and a variable list's names, units and labels as parallel string-array attributes.
-hdf5::Group write_manifest(const hdf5::Group& root, const Scenario& scenario, const RunManifest& manifest,
-                    const Calendar& calendar, bool record_agents);
+hdf5::Group write_manifest(const hdf5::Group& root, const Scenario& scenario,
+                           const RunManifest& manifest, const Calendar& calendar,
+                           bool record_agents);
 // With `rollout`, the opening dates are the ones the roll-out decided.
 void write_territories(const hdf5::Group& root, const Scenario& scenario,
                        const std::vector<RolloutDecision>* rollout = nullptr);

@@ -96,8 +96,8 @@ struct RunResult {
     DailySeries series;                     // day x territory x Series
     std::vector<KpiValues> territory_kpis;  // one per territory
     KpiValues total_kpis{};
-    std::optional<AgentTable> agents;  // with RunOptions::record_agents
-    std::uint64_t agent_days = 0;      // waiting + active + followed-up person-days simulated
+    std::optional<AgentTable> agents;      // with RunOptions::record_agents
+    std::uint64_t agent_days = 0;          // waiting + active + followed-up person-days simulated
     std::vector<RolloutDecision> rollout;  // when and why each territory opened
     double rollout_max_run_rate = 0;       // highest yearly run-rate cost of coaches and hubs
 };

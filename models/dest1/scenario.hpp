@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -24,6 +25,7 @@ inline constexpr int kDiplomaLevels = 3;
 inline constexpr std::array<const char*, kDiplomaLevels> kDiplomaNames{"low", "mid", "high"};
 
 enum class ParcoursMode { integrated, sequential };
+inline constexpr std::array<const char*, 2> kParcoursModeNames{"integrated", "sequential"};
 
 // Who is identified in a territory: shares sum to 1, prevalences are independent probabilities.
 struct Profile {
@@ -101,11 +103,21 @@ enum class RolloutPolicy {
     proximity,  // in waves, next to a mature hub first (fastest ramp-up), then largest pool
 };
 
+inline constexpr std::array<const char*, 3> kRolloutPolicyNames{"dates", "need", "proximity"};
+
+// The code of `name` in `names` (the spelling of scenario files and options), if it is one.
+template <std::size_t N>
+std::optional<int> code_of(std::string_view name, const std::array<const char*, N>& names) {
+    for (std::size_t i = 0; i < N; ++i)
+        if (name == names[i]) return static_cast<int>(i);
+    return std::nullopt;
+}
+
 struct Rollout {
     RolloutPolicy policy = RolloutPolicy::dates;
-    std::optional<Date> start;        // first wave (default: the scenario's start)
-    int wave_every_days = 91;         // a wave every N days
-    int max_per_wave = 0;             // at most N openings per wave (0: no limit)
+    std::optional<Date> start;  // first wave (default: the scenario's start)
+    int wave_every_days = 91;   // a wave every N days
+    int max_per_wave = 0;       // at most N openings per wave (0: no limit)
     // Yearly run-rate ceiling for coaches and hubs: a territory opens only if the yearly cost of
     // every open territory (coaches at their scheduled maximum, hub) stays within it. 0: none.
     double budget_per_year = 0;

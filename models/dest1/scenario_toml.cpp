@@ -137,6 +137,19 @@ std::string read_string(const TomlNode& node, const std::string& path, bool non_
     return node.text;
 }
 
+// One of a fixed list of names (an enum's spelling in scenario files): its code.
+template <std::size_t N>
+int read_choice(const TomlNode& node, const std::string& path,
+                const std::array<const char*, N>& names) {
+    const std::string text = read_string(node, path, false);
+    if (const auto code = code_of(text, names)) return *code;
+    std::string expected;
+    for (std::size_t i = 0; i < N; ++i)
+        expected +=
+            std::string(i == 0 ? "" : (i + 1 == N ? " or " : ", ")) + "\"" + names[i] + "\"";
+    fail(node.where, path, "expected " + expected + ", got " + node.describe());
+}
+
 // A table of the scenario (possibly absent) and its path; absent keys leave targets unchanged.
 class Section {
 public:
@@ -293,17 +306,9 @@ void read_parameters(const Section& top, Scenario& scenario) {
     const Section parcours = top.table("parcours");
     parcours.allow_only({"mode", "duration_days", "followup_days", "caseload", "caseload_ref",
                          "contacts_per_week", "contacts_ref", "alpha", "kappa", "patience_days"});
-    if (const TomlNode* mode = parcours.get("mode")) {
-        const std::string text = read_string(*mode, parcours.path_of("mode"), false);
-        if (text == "integrated")
-            p.mode = ParcoursMode::integrated;
-        else if (text == "sequential")
-            p.mode = ParcoursMode::sequential;
-        else {
-            fail(mode->where, parcours.path_of("mode"),
-                 "expected \"integrated\" or \"sequential\", got " + mode->describe());
-        }
-    }
+    if (const TomlNode* mode = parcours.get("mode"))
+        p.mode = static_cast<ParcoursMode>(
+            read_choice(*mode, parcours.path_of("mode"), kParcoursModeNames));
     parcours.integer("duration_days", p.parcours_days, 1, kMaxDays);
     parcours.integer("followup_days", p.followup_days, 0, kMaxDays);
     parcours.number("caseload", p.caseload, kAtLeastOne);
@@ -404,34 +409,13 @@ std::vector<double> read_per_sector(const Section& section, const Scenario& scen
     return values;
 }
 
-std::string policy_name(RolloutPolicy policy) {
-    switch (policy) {
-        case RolloutPolicy::need:
-            return "need";
-        case RolloutPolicy::proximity:
-            return "proximity";
-        default:
-            return "dates";
-    }
-}
-
 void read_rollout(const Section& top, Scenario& scenario) {
     const Section r = top.table("rollout");
     r.allow_only({"policy", "start", "wave_every_days", "max_per_wave", "budget_per_year"});
     Rollout& rollout = scenario.rollout;
-    if (const TomlNode* policy = r.get("policy")) {
-        const std::string text = read_string(*policy, r.path_of("policy"), false);
-        if (text == "dates")
-            rollout.policy = RolloutPolicy::dates;
-        else if (text == "need")
-            rollout.policy = RolloutPolicy::need;
-        else if (text == "proximity")
-            rollout.policy = RolloutPolicy::proximity;
-        else {
-            fail(policy->where, r.path_of("policy"),
-                 "expected \"dates\", \"need\" or \"proximity\", got " + policy->describe());
-        }
-    }
+    if (const TomlNode* policy = r.get("policy"))
+        rollout.policy = static_cast<RolloutPolicy>(
+            read_choice(*policy, r.path_of("policy"), kRolloutPolicyNames));
     if (const TomlNode* start = r.get("start")) {
         const Date date = read_date(*start, r.path_of("start"));
         if (days_from_civil(date) < days_from_civil(scenario.start) ||
@@ -568,7 +552,8 @@ void read_territories(const Section& top, Scenario& scenario) {
         }
         if (coaches && decided) {
             fail(coaches->where, t.path_of("coaches"),
-                 "a candidate under rollout.policy \"" + policy_name(rollout.policy) +
+                 "a candidate under rollout.policy \"" +
+                     std::string(kRolloutPolicyNames[static_cast<int>(rollout.policy)]) +
                      "\" opens on a date the roll-out decides: give its schedule as "
                      "coaches_after_open = [[0, headcount], [days, headcount], ...]");
         }
