@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 
+#include "bench/live_agents.hpp"
 #include "models/dest1/generate.hpp"
 #include "models/dest1/run.hpp"
 #include "models/dest1/scenario_toml.hpp"
@@ -58,18 +59,7 @@ int main(int argc, char** argv) {
         const double wall =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         if (threads == 1) wall_one = wall;
-        double peak_live = 0, peak_stored = 0;
-        for (int d = 0; d < result.series.n_days(); ++d) {
-            double live = 0, stored = 0;
-            for (int t = 0; t < result.series.n_units(); ++t) {
-                const double* r = result.series.row(d, t);
-                stored +=
-                    r[dest1::kCountWaiting] + r[dest1::kCountRemob] + r[dest1::kCountEmployed];
-                live += r[dest1::kCountPostEmployed] + r[dest1::kCountPostUnemployed];
-            }
-            peak_live = std::max(peak_live, live + stored);
-            peak_stored = std::max(peak_stored, stored);
-        }
+        const auto [peak_live, peak_stored] = bench::peak_live(result.series);
         const double series_mib = result.series.values().size() * sizeof(double) / 1048576.0;
         std::printf(
             "threads %d: wall %.2f s (%.2fx one thread), %.1f M agent-days/s, identified %.0f, "

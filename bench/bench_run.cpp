@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/live_agents.hpp"
 #include "models/dest1/run.hpp"
 #include "models/dest1/scenario_toml.hpp"
 
@@ -102,21 +103,7 @@ int main(int argc, char** argv) {
         const auto start = Clock::now();
         const dest1::RunResult result = dest1::run(big, options);
         const double wall = seconds_since(start);
-        // Live agents: waiting, active or followed up (the agent-day definition); of these only
-        // the waiting and active ones occupy memory, the follow-up being drawn at exit.
-        double peak_live = 0, peak_stored = 0;
-        for (int d = 0; d < result.series.n_days(); ++d) {
-            double live = 0, stored = 0;
-            for (int t = 0; t < result.series.n_units(); ++t) {
-                const double* r = result.series.row(d, t);
-                stored +=
-                    r[dest1::kCountWaiting] + r[dest1::kCountRemob] + r[dest1::kCountEmployed];
-                live += r[dest1::kCountPostEmployed] + r[dest1::kCountPostUnemployed];
-            }
-            live += stored;
-            peak_live = std::max(peak_live, live);
-            peak_stored = std::max(peak_stored, stored);
-        }
+        const auto [peak_live, peak_stored] = bench::peak_live(result.series);
         const long rss_after = peak_rss_kib();
         std::printf(
             "threads %d: wall %.3f s, %.1f M agent-days/s, identified %.0f, peak live agents %.0f "

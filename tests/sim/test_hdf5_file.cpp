@@ -20,32 +20,12 @@
 #include <vector>
 
 #include "sim/hdf5_file.hpp"
+#include "tests/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace essaim;
 
 namespace {
-
-// A fresh directory per test case, removed with everything in it at the end.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("essaim-test-hdf5-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-    std::vector<std::string> entries() const {
-        std::vector<std::string> names;
-        for (const auto& entry : fs::directory_iterator(path))
-            names.push_back(entry.path().filename().string());
-        return names;
-    }
-};
 
 // Read-only access to a written file through the C API.
 struct Reader {
@@ -161,7 +141,7 @@ struct Reader {
 }  // namespace
 
 TEST_CASE("hdf5: attributes and datasets round trip") {
-    TempDir dir;
+    essaim::test::TempDir dir;
     const auto path = dir.path / "round.h5";
     std::vector<double> large(5000);
     std::iota(large.begin(), large.end(), 0.5);
@@ -250,7 +230,7 @@ TEST_CASE("hdf5: attributes and datasets round trip") {
 }
 
 TEST_CASE("hdf5: large arrays are split along the leading dimension into chunks of <= 1 MiB") {
-    TempDir dir;
+    essaim::test::TempDir dir;
     const auto path = dir.path / "chunks.h5";
     std::vector<double> values(2000 * 10 * 20, 1.0);  // 3.2 MB
     hdf5::write_file_atomically(path.string(), [&](hdf5::File& file) {
@@ -267,7 +247,7 @@ TEST_CASE("hdf5: large arrays are split along the leading dimension into chunks 
 }
 
 TEST_CASE("hdf5: a failed write leaves neither the target nor a temporary") {
-    TempDir dir;
+    essaim::test::TempDir dir;
     const auto path = dir.path / "out.h5";
     CHECK_THROWS_WITH_AS(hdf5::write_file_atomically(path.string(),
                                                      [](hdf5::File& file) {
@@ -281,7 +261,7 @@ TEST_CASE("hdf5: a failed write leaves neither the target nor a temporary") {
 }
 
 TEST_CASE("hdf5: a failed write leaves an existing target untouched") {
-    TempDir dir;
+    essaim::test::TempDir dir;
     const auto path = dir.path / "out.h5";
     hdf5::write_file_atomically(path.string(),
                                 [](hdf5::File& file) { file.set_attr_int("generation", 1); });
@@ -304,7 +284,7 @@ TEST_CASE("hdf5: a failed write leaves an existing target untouched") {
 }
 
 TEST_CASE("hdf5: errors name the file and the object") {
-    TempDir dir;
+    essaim::test::TempDir dir;
     const auto missing = dir.path / "no-such-directory" / "out.h5";
     try {
         hdf5::write_file_atomically(missing.string(), [](hdf5::File&) {});

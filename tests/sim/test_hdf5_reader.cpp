@@ -19,27 +19,12 @@
 
 #include "sim/hdf5_file.hpp"
 #include "sim/hdf5_reader.hpp"
+#include "tests/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace essaim;
 
 namespace {
-
-struct ReaderTempDir {
-    fs::path path;
-    ReaderTempDir() {
-        static int counter = 0;
-        path =
-            fs::temp_directory_path() / ("essaim-test-hdf5-reader-" + std::to_string(::getpid()) +
-                                         "-" + std::to_string(++counter));
-        fs::create_directories(path);
-    }
-    ~ReaderTempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-    std::string file(const char* name) const { return (path / name).string(); }
-};
 
 // The message of the ReadError thrown by `f`, or "" if none was thrown.
 template <typename F>
@@ -136,7 +121,7 @@ void add_fixed_length(const std::string& path) {
 }  // namespace
 
 TEST_CASE("hdf5::Reader reads back values and shapes of every numeric type as double") {
-    ReaderTempDir dir;
+    essaim::test::TempDir dir;
     const std::string path = dir.file("sample.h5");
     write_sample(path);
     const hdf5::Reader reader(path);
@@ -175,7 +160,7 @@ TEST_CASE("hdf5::Reader reads back values and shapes of every numeric type as do
 }
 
 TEST_CASE("hdf5::Reader reads one slab at a time") {
-    ReaderTempDir dir;
+    essaim::test::TempDir dir;
     const std::string path = dir.file("sample.h5");
     write_sample(path);
     const hdf5::Reader reader(path);
@@ -197,7 +182,7 @@ TEST_CASE("hdf5::Reader reads one slab at a time") {
 }
 
 TEST_CASE("hdf5::Reader reads variable- and fixed-length strings") {
-    ReaderTempDir dir;
+    essaim::test::TempDir dir;
     const std::string path = dir.file("sample.h5");
     write_sample(path);
     add_fixed_length(path);
@@ -223,7 +208,7 @@ TEST_CASE("hdf5::Reader reads variable- and fixed-length strings") {
 }
 
 TEST_CASE("hdf5::Reader reads attributes") {
-    ReaderTempDir dir;
+    essaim::test::TempDir dir;
     const std::string path = dir.file("sample.h5");
     write_sample(path);
     const hdf5::Reader reader(path);
@@ -254,7 +239,7 @@ TEST_CASE("hdf5::Reader reads attributes") {
 }
 
 TEST_CASE("hdf5::Reader lists members and tells what exists") {
-    ReaderTempDir dir;
+    essaim::test::TempDir dir;
     const std::string path = dir.file("sample.h5");
     write_sample(path);
     const hdf5::Reader reader(path);
@@ -276,7 +261,7 @@ TEST_CASE("hdf5::Reader lists members and tells what exists") {
 }
 
 TEST_CASE("hdf5::Reader reports bad input as ReadError naming the file") {
-    ReaderTempDir dir;
+    essaim::test::TempDir dir;
     const std::string missing = dir.file("missing.h5");
     auto message = read_error([&] { hdf5::Reader reader(missing); });
     CHECK(message.find(missing) != std::string::npos);

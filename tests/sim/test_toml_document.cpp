@@ -6,31 +6,12 @@
 #include <string>
 
 #include "sim/toml_document.hpp"
+#include "tests/temp_dir.hpp"
 
 using namespace essaim;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A fresh directory per test, removed at the end.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::random_device device;
-        path = fs::temp_directory_path() / ("essaim_toml_" + std::to_string(device()));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string write(const std::string& name, const std::string& text) const {
-        const fs::path file = path / name;
-        fs::create_directories(file.parent_path());
-        std::ofstream(file) << text;
-        return file.string();
-    }
-};
 
 const TomlNode& at(const TomlNode& node, std::string_view key) {
     const TomlNode* found = node.find(key);
@@ -91,7 +72,7 @@ TEST_CASE("toml_document: a syntax error is located") {
 }
 
 TEST_CASE("toml_document: extends deep-merges tables and replaces arrays wholesale") {
-    TempDir dir;
+    essaim::test::TempDir dir;
     dir.write("base/base.toml",
               "[p]\nx = 1\ny = 2\n[p.q]\nu = 1\nv = 2\n"
               "[[item]]\nname = \"A\"\n[[item]]\nname = \"B\"\n"
@@ -120,7 +101,7 @@ TEST_CASE("toml_document: extends deep-merges tables and replaces arrays wholesa
 }
 
 TEST_CASE("toml_document: extends resolves against the text's source name") {
-    TempDir dir;
+    essaim::test::TempDir dir;
     dir.write("base.toml", "a = 1\nb = 2\n");
     const TomlNode root =
         parse_toml_text("extends = \"base.toml\"\nb = 3\n", (dir.path / "virtual.toml").string());
@@ -129,7 +110,7 @@ TEST_CASE("toml_document: extends resolves against the text's source name") {
 }
 
 TEST_CASE("toml_document: extends cycles, missing files and bad values are reported") {
-    TempDir dir;
+    essaim::test::TempDir dir;
     dir.write("a.toml", "extends = \"b.toml\"\nx = 1\n");
     dir.write("b.toml", "x = 0\nextends = \"a.toml\"\n");
     const std::string self = dir.write("self.toml", "extends = \"self.toml\"\n");

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "models/dest1/scenario_toml.hpp"
+#include "tests/temp_dir.hpp"
 
 using namespace essaim;
 using namespace essaim::dest1;
@@ -66,23 +67,6 @@ void check_error(const std::string& text, const std::string& key, int line,
     CHECK(e.line() == line);
     CHECK(e.message().find(fragment) != std::string::npos);
 }
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::random_device device;
-        path = fs::temp_directory_path() / ("essaim_scenario_" + std::to_string(device()));
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string write(const std::string& name, const std::string& text) const {
-        std::ofstream(path / name) << text;
-        return (path / name).string();
-    }
-};
 
 }  // namespace
 
@@ -587,7 +571,7 @@ TEST_CASE("scenario_toml: --set overrides") {
 }
 
 TEST_CASE("scenario_toml: extends") {
-    TempDir dir;
+    essaim::test::TempDir dir;
     const std::string base = dir.write("base.toml", kMinimal + "[parcours]\ncaseload = 20\n");
     const std::string variant = dir.write(
         "variant.toml",
