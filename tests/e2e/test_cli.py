@@ -7,25 +7,10 @@ Usage: test_cli.py <essaim-binary> <repo-dir>
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
-BINARY, REPO = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-DOCKING = os.path.join(REPO, "scenarios", "docking.toml")
-results = {"passed": 0, "failed": 0}
-
-
-def essaim(*args, cwd=None):
-    return subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=600, cwd=cwd)
-
-
-def check(condition, message):
-    if condition:
-        results["passed"] += 1
-    else:
-        results["failed"] += 1
-        print("FAIL:", message, file=sys.stderr)
+from e2e import REPO, DOCKING, essaim, check, finish
 
 
 def write(directory, name, text):
@@ -164,8 +149,7 @@ def checks(tmp):
     r = essaim("run", os.path.join(tmp, "does-not-exist.toml"))
     check(r.returncode == 2 and "does-not-exist.toml" in r.stderr, "missing scenario file: exit 2, named")
 
-    print(f"{results['passed']} passed, {results['failed']} failed")
-    return 1 if results["failed"] else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -35,18 +35,11 @@ import tempfile
 import h5py
 import numpy as np
 
-BINARY, REPO = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-DOCKING = os.path.join(REPO, "scenarios", "docking.toml")
+from e2e import BINARY, REPO, DOCKING, check, finish
+
 SHARED = os.path.join(REPO, "..", "shared", "scenarios", "docking.toml")
 Z = 4.753
 REPLICATIONS = 40
-results = {"passed": 0, "failed": 0}
-
-
-def check(condition, message):
-    results["passed" if condition else "failed"] += 1
-    if not condition:
-        print("FAIL:", message, file=sys.stderr)
 
 
 START = dt.date(2019, 7, 1)
@@ -162,8 +155,7 @@ def checks(tmp):
         check(0 <= tot["positive_exit_rate"] <= 1 and 0 < tot["capacity_utilisation"] <= 1, "rates in [0, 1]")
         check(1 <= tot["mean_days_to_first_job"] <= 455, "a first job comes 1..455 days after entry")
 
-    print(f"{results['passed']} passed, {results['failed']} failed")
-    return 1 if results["failed"] else 0
+    return finish()
 
 
 if __name__ == "__main__":

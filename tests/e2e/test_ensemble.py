@@ -16,21 +16,10 @@ import tempfile
 import h5py
 import numpy as np
 
-BINARY, REPO = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-DOCKING = os.path.join(REPO, "scenarios", "docking.toml")
+from e2e import BINARY, DOCKING, essaim, check, finish
+
 T_975_7 = 2.3646242515927844  # Student t, 0.975 quantile, 7 degrees of freedom (R = 8)
-results = {"passed": 0, "failed": 0}
 STATS = ["mean", "sd", "se", "ci95", "q05", "q25", "q50", "q75", "q95", "replications_for_1pct"]
-
-
-def essaim(*args):
-    return subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=900)
-
-
-def check(condition, message):
-    results["passed" if condition else "failed"] += 1
-    if not condition:
-        print("FAIL:", message, file=sys.stderr)
 
 
 def close(a, b, rel=1e-9):
@@ -216,8 +205,7 @@ def checks(tmp):
     check(proc.returncode == 0 and "\r" in tty and "[" in tty and "30/30" in tty and "/s" in tty,
           f"progress bar on a terminal: {tty!r}")
 
-    print(f"{results['passed']} passed, {results['failed']} failed")
-    return 1 if results["failed"] else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -13,16 +13,10 @@ import tempfile
 
 import h5py
 
-BINARY, REPO = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-results = {"passed": 0, "failed": 0}
+from e2e import BINARY, REPO, check, finish
+
 TERRITORIES = ["Lille", "Roubaix", "Tourcoing", "Douai", "Douchy-les-Mines", "Carvin", "Aniche",
                "Béthune-Bruay", "Lens-Liévin", "Maubeuge", "Charleville-Mézières", "Sedan"]
-
-
-def check(condition, message):
-    results["passed" if condition else "failed"] += 1
-    if not condition:
-        print("FAIL:", message, file=sys.stderr)
 
 
 def main():
@@ -64,8 +58,7 @@ def main():
                             os.path.join(tmp, "no-binary")], capture_output=True, text=True)
         check(r.returncode == 2 and "no-binary" in r.stderr, "calibration: bad binary, exit 2")
 
-    print(f"{results['passed']} passed, {results['failed']} failed")
-    return 1 if results["failed"] else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -7,25 +7,13 @@ Usage: test_national.py <essaim-binary> <repo-dir>
 import datetime as dt
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import tomllib
 
 import h5py
 
-BINARY, REPO = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-results = {"passed": 0, "failed": 0}
-
-
-def essaim(*args):
-    return subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=900)
-
-
-def check(condition, message):
-    results["passed" if condition else "failed"] += 1
-    if not condition:
-        print("FAIL:", message, file=sys.stderr)
+from e2e import REPO, essaim, check, finish
 
 
 def main():
@@ -115,8 +103,7 @@ def checks(tmp):
     check(essaim("generate", "regional", "-o", bad).returncode == 2, "unknown kind: exit 2")
     check(essaim("generate", "national").returncode == 2, "missing -o: exit 2")
 
-    print(f"{results['passed']} passed, {results['failed']} failed")
-    return 1 if results["failed"] else 0
+    return finish()
 
 
 if __name__ == "__main__":

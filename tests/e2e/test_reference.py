@@ -16,7 +16,8 @@ import statistics
 import subprocess
 import sys
 
-BINARY, REPO = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+from e2e import BINARY, REPO, check, finish
+
 REFERENCE = os.path.join(REPO, "tests", "reference", "dest1_daily.py")
 Z = 4.753
 REFERENCE_RUNS, ESSAIM_RUNS = 400, 2000
@@ -24,13 +25,6 @@ KPIS = ["identified", "entries", "job_starts", "dropouts", "gave_up", "exits_pos
         "positive_exit_rate", "mean_days_to_first_job", "median_days_to_first_job", "share_job_within_90d",
         "employed_6m_after_exit", "employed_12m_after_exit", "mean_waiting_days", "capacity_utilisation",
         "total_cost"]
-results = {"passed": 0, "failed": 0}
-
-
-def check(condition, message):
-    results["passed" if condition else "failed"] += 1
-    if not condition:
-        print("FAIL:", message, file=sys.stderr)
 
 
 def reference_runs(scenario):
@@ -68,8 +62,7 @@ def compare(name, scenario):
 def main():
     compare("docking", os.path.join(REPO, "scenarios", "docking.toml"))
     compare("stress", os.path.join(REPO, "tests", "reference", "stress.toml"))
-    print(f"{results['passed']} passed, {results['failed']} failed")
-    return 1 if results["failed"] else 0
+    return finish()
 
 
 if __name__ == "__main__":
