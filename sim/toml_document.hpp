@@ -26,7 +26,8 @@ struct SourcePosition {
 };
 
 // what() reads "FILE:LINE:COLUMN: KEY: message"; ":LINE:COLUMN" is left out when line == 0 and
-// "KEY: " when the key is empty (e.g. a TOML syntax error).
+// "KEY: " when the key is empty (e.g. a TOML syntax error). File, key and message are kept
+// printable(), whatever bytes the input held.
 class TomlError : public std::runtime_error {
 public:
     TomlError(SourcePosition where, std::string key, std::string message);
@@ -44,6 +45,22 @@ std::string format_located_message(const SourcePosition& where, std::string_view
                                    std::string_view message);
 
 inline constexpr std::string_view kOverrideSource = "--set";
+
+// Limits on what a document may be, far above any real scenario; each keeps a hostile file from
+// exhausting memory or the stack (docs/SCENARIOS.md, "Limits").
+inline constexpr std::uintmax_t kMaxFileBytes = 64u << 20;  // a file (and text) read as TOML
+inline constexpr std::size_t kMaxExtendsDepth = 64;         // `extends` links followed in a chain
+// Levels of nesting below the root: each table (and each dotted-key segment, which names one),
+// array and array item counts one, so `[a.b]` then `c = [1]` puts the 1 at level 4.
+inline constexpr std::size_t kMaxNestingDepth = 64;
+
+// `text` where every byte that is not part of valid UTF-8, and NUL, reads `\xNN`: safe to print
+// and to put in JSON. Valid UTF-8 without NUL comes back unchanged, so escaping twice changes
+// nothing.
+std::string printable(std::string_view text);
+
+// Whether `text` is valid UTF-8 (no overlong forms, surrogates or code points above U+10FFFF).
+bool is_valid_utf8(std::string_view text);
 
 struct TomlNode {
     enum class Kind { table, array, string, integer, floating, boolean, date, time, date_time };
@@ -72,10 +89,13 @@ struct TomlNode {
     std::string describe() const;
 };
 
-// Reads a TOML file. A top-level `extends = "base.toml"` (relative to the extending file) makes the
-// result the base document deep-merged with this one: tables merge key by key, recursively; every
-// other value (arrays and arrays of tables included) is replaced wholesale. Chains are followed,
-// cycles are reported; `extends` is removed from the result. Throws TomlError.
+// Reads a TOML file. Only a regular file of at most kMaxFileBytes is read (a directory, device or
+// FIFO is refused without being opened for reading). Strings and keys must be valid UTF-8 without
+// NUL; nesting is limited to kMaxNestingDepth, `extends` chains to kMaxExtendsDepth. A top-level
+// `extends = "base.toml"` (relative to the extending file) makes the result the base document
+// deep-merged with this one: tables merge key by key, recursively; every other value (arrays and
+// arrays of tables included) is replaced wholesale. Chains are followed, cycles are reported;
+// `extends` is removed from the result. Throws TomlError.
 TomlNode load_toml_file(const std::string& path);
 
 // The same from text; `source_name` stands for the file in positions and resolves `extends`.
@@ -84,8 +104,14 @@ TomlNode parse_toml_text(std::string_view text, const std::string& source_name);
 // Applies one "key.path=value" override. The value is read as a TOML value (`x = <value>`), or as
 // a plain string if it is not one. A segment that addresses an array may be a 0-based index or,
 // for an array of tables, the `name` of an element; an index equal to the array's size appends.
-// Missing tables along the path are created. The new values' positions read "--set".
+// Missing tables along the path are created. The new values' positions read "--set". The key path
+// and string values must be valid UTF-8 without NUL, and the result nest at most kMaxNestingDepth.
 void apply_override(TomlNode& root, std::string_view assignment);
+// "key.path*=factor" (apply_override calls it for that form): multiplies every number under
+// key.path, whose segments may be `*` (every member or item) — a family of values scaled by one
+// factor, e.g. `territory.*.coaches*=1.2`. Integers are rounded. Throws TomlError when the factor
+// is not a number or nothing under the path is a number.
+void scale_numbers(TomlNode& root, std::string_view key_path, std::string_view factor);
 
 // The document as TOML text, in document order; reading it back gives the same tree.
 std::string to_toml_text(const TomlNode& root);

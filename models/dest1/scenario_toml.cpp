@@ -13,14 +13,16 @@
 
 namespace essaim::dest1 {
 
+// Every part is kept printable(): a path, key or value given on the command line may hold any
+// bytes, and `validate --json` puts these parts in JSON, which needs UTF-8.
 ScenarioError::ScenarioError(std::string file, int line, int column, std::string key,
                              std::string message)
     : std::runtime_error(format_located_message({file, line, column}, key, message)),
-      file_(std::move(file)),
+      file_(printable(file)),
       line_(line),
       column_(column),
-      key_(std::move(key)),
-      message_(std::move(message)) {}
+      key_(printable(key)),
+      message_(printable(message)) {}
 
 namespace {
 

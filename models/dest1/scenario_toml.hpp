@@ -11,7 +11,8 @@
 namespace essaim::dest1 {
 
 // A bad scenario. what() reads "FILE:LINE:COLUMN: KEY.PATH: message" (line and column omitted when
-// unknown, e.g. for a missing key, where the enclosing table's position is given instead).
+// unknown, e.g. for a missing key, where the enclosing table's position is given instead). Every
+// part is valid UTF-8 without NUL: other bytes read \xNN.
 class ScenarioError : public std::runtime_error {
 public:
     ScenarioError(std::string file, int line, int column, std::string key, std::string message);
@@ -28,6 +29,8 @@ private:
 };
 
 // Reads `path` (following `extends`), applies each "key.path=value" override in order, validates.
+// The limits of sim/toml_document.hpp apply: a regular file of at most 64 MiB, `extends` chains
+// and nesting at most 64 deep, strings and keys in UTF-8 without NUL.
 Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides = {});
 
 // The same from text; `source_name` stands for the file in messages and resolves relative

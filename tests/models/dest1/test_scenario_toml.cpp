@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -880,4 +881,100 @@ TEST_CASE("scenario_toml: a roll-out scenario lands in the right fields and roun
         error_of(text, {"territory.Fixed.candidate=true", "rollout.policy=need"});
     CHECK(e.key() == "territory.Fixed.coaches");
     CHECK(e.line() == 32);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile inputs (issue 7, items 7 to 9): refused as ScenarioErrors, located.
+
+TEST_CASE("scenario_toml: a scenario path or extends that is not a regular file") {
+    essaim::test::TempDir dir;
+    const std::string fifo = dir.file("pipe.toml");
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    for (const std::string& path : {dir.path.string(), std::string("/dev/zero"), fifo}) {
+        INFO("path: " << path);
+        try {
+            load_scenario(path);
+            FAIL("expected a ScenarioError");
+        } catch (const ScenarioError& e) {
+            CHECK(e.file() == path);
+            CHECK(e.message().find("not a regular file") != std::string::npos);
+        }
+        const std::string top =
+            dir.write("top.toml", "extends = \"" + fs::absolute(path).string() + "\"\n");
+        try {
+            load_scenario(top);
+            FAIL("expected a ScenarioError");
+        } catch (const ScenarioError& e) {
+            CHECK(e.file() == top);
+            CHECK(e.line() == 1);
+            CHECK(e.key() == "extends");
+            CHECK(e.message().find("not a regular file") != std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("scenario_toml: deep nesting and long extends chains are refused, located") {
+    ScenarioError e = error_of(kMinimal + "[parcours." + std::string(30000 * 2 - 1, '.') + "]\n");
+    CHECK(e.line() == 11);  // (an empty segment: a syntax error is fine as long as it is not deep)
+    std::string header = "[parcours";
+    for (int i = 0; i < 30000; ++i) header += ".a";
+    e = error_of(kMinimal + header + "]\n");
+    CHECK(e.file() == "x.toml");
+    CHECK(e.line() == 11);
+    CHECK(e.column() == 2 + 9 + 63 * 2);
+    CHECK(e.key().starts_with("parcours.a.a"));
+    CHECK(e.message().find("nested more than 64 levels") != std::string::npos);
+
+    std::string arrays = "[parcours]\nx = ";
+    for (int i = 0; i < 1000; ++i) arrays += "[";
+    e = error_of(kMinimal + arrays + "\n");
+    CHECK(e.line() == 12);
+    CHECK(e.key() == "parcours.x");
+
+    essaim::test::TempDir dir;
+    dir.write("f100.toml", kMinimal);
+    for (int i = 99; i >= 0; --i) {
+        std::string name = "f", next = "extends = \"f";
+        name += std::to_string(i) + ".toml";
+        next += std::to_string(i + 1) + ".toml\"\n";
+        dir.write(name, next);
+    }
+    try {
+        load_scenario(dir.file("f0.toml"));
+        FAIL("expected a ScenarioError");
+    } catch (const ScenarioError& error) {
+        CHECK(fs::path(error.file()).filename() == "f64.toml");
+        CHECK(error.key() == "extends");
+        CHECK(error.message().find("more than 64 extends links") != std::string::npos);
+    }
+}
+
+TEST_CASE("scenario_toml: NUL characters and invalid UTF-8 are refused, naming the key") {
+    // Two names differing after a NUL would be one name in HDF5 and CSV files.
+    std::string text = two_territories("");
+    text.replace(text.find("name = \"B\""), 10, "name = \"A\\u0000B\"");
+    ScenarioError e = error_of(text);
+    CHECK(e.key() == "territory.1.name");
+    CHECK(e.line() == 11);  // no extra line for A
+    CHECK(e.message().find("NUL") != std::string::npos);
+
+    e = error_of(kMinimal, {"scenario.name=\xff"});
+    CHECK(e.file() == "--set");
+    CHECK(e.key() == "scenario.name");
+    CHECK(e.message() == "expected a string in valid UTF-8, got \"\\xFF\"");
+    e = error_of(kMinimal, {"scenario.description=\"a\\u0000\""});
+    CHECK(e.key() == "scenario.description");
+    e = error_of(kMinimal, {"territory.A.name=\"A\\u0000B\""});
+    CHECK(e.key() == "territory.A.name");
+    e = error_of(kMinimal, {"scenario.na\xe9me=1"});
+    CHECK(e.key() == "scenario.na\\xE9me");
+    CHECK(std::string(e.what()) ==
+          "--set: scenario.na\\xE9me: expected a key path in valid UTF-8, got "
+          "\"scenario.na\\xE9me\"");
+
+    // Whatever a caller passes, the error's parts are printable (validate --json needs UTF-8).
+    const ScenarioError raw("f\xff.toml", 1, 2, "k\xfe", "got \xfd");
+    CHECK(raw.file() == "f\\xFF.toml");
+    CHECK(raw.key() == "k\\xFE");
+    CHECK(raw.message() == "got \\xFD");
 }
