@@ -1,5 +1,6 @@
 // `essaim export FILE.h5 --csv DIR`: result files as tidy CSV tables (docs/OUTPUT.md, "CSV
 // export").
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -21,6 +23,8 @@
 
 #include "apps/cli.hpp"
 #include "sim/hdf5_reader.hpp"
+#include "sim/interrupt.hpp"
+#include "sim/output_file.hpp"
 
 namespace essaim::cli {
 namespace po = boost::program_options;
@@ -37,16 +41,10 @@ struct BadInput : std::runtime_error {
 // series can run to millions of rows.
 class CsvFile {
 public:
-    CsvFile(fs::path temporary, const std::vector<std::string>& header)
-        : temporary_(std::move(temporary)), file_(std::fopen(temporary_.c_str(), "wb")) {
-        if (file_ == nullptr)
-            throw BadInput("cannot create '" + temporary_.string() + "': " + std::strerror(errno));
+    CsvFile(output::Temporary& file, const std::vector<std::string>& header) : file_(file) {
         for (const auto& name : header) text(name);
         end_row();
         rows_ = 0;
-    }
-    ~CsvFile() {
-        if (file_ != nullptr) std::fclose(file_);
     }
     CsvFile(const CsvFile&) = delete;
     CsvFile& operator=(const CsvFile&) = delete;
@@ -102,12 +100,7 @@ public:
     }
     std::size_t rows() const { return rows_; }
 
-    void close() {
-        flush();
-        const bool failed = std::fclose(file_) != 0;
-        file_ = nullptr;
-        if (failed) throw std::runtime_error("cannot write '" + temporary_.string() + "'");
-    }
+    void close() { flush(); }
 
 private:
     void separate() {
@@ -115,15 +108,11 @@ private:
         first_ = false;
     }
     void flush() {
-        if (!buffer_.empty() &&
-            std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size())
-            throw std::runtime_error("cannot write '" + temporary_.string() +
-                                     "': " + std::strerror(errno));
+        file_.write(buffer_);  // an IoError names the CSV file and the system's reason
         buffer_.clear();
     }
 
-    fs::path temporary_;
-    std::FILE* file_;
+    output::Temporary& file_;
     std::string buffer_;
     bool first_ = true;
     std::size_t rows_ = 0;
@@ -134,30 +123,35 @@ struct Written {
     std::size_t rows;
 };
 
-// Every CSV goes to a temporary name in DIR; all are renamed only once all are complete, so a
-// failure part-way leaves DIR as it was (and removes DIR if this export created it).
+// Every CSV goes to a temporary file in DIR (output::Temporary); all are renamed only once all
+// are complete, so a failure or an interruption part-way leaves DIR as it was (and removes DIR
+// if this export created it).
 class Export {
 public:
     Export(const hdf5::Reader& reader, fs::path dir) : reader_(reader), dir_(std::move(dir)) {}
     ~Export() {
-        std::error_code ignored;
-        for (const auto& [name, temporary] : pending_) fs::remove(temporary, ignored);
-        if (created_ && fs::is_empty(dir_, ignored)) fs::remove(dir_, ignored);
+        pending_.clear();  // removes the temporaries, so that DIR is empty if we created it
+        if (created_) ::rmdir(dir_.c_str());
+        interrupt::remove(directory_slot_);
     }
+    Export(const Export&) = delete;
+    Export& operator=(const Export&) = delete;
 
     void prepare() {
-        std::error_code error;
-        if (fs::is_directory(dir_)) return;
-        if (!fs::create_directory(dir_, error))
-            throw BadInput("cannot create directory '" + dir_.string() + "'" +
-                           (error ? ": " + error.message() : std::string()));
+        const bool existed = fs::is_directory(dir_);
+        interrupt::add_output(dir_.string(), existed);
+        if (existed) return;
+        if (::mkdir(dir_.c_str(), 0777) != 0)
+            throw IoError("cannot create directory '" + dir_.string() +
+                          "': " + std::strerror(errno));
         created_ = true;
+        directory_slot_ = interrupt::add_directory(dir_.string());
     }
 
     std::unique_ptr<CsvFile> open(const std::string& name, const std::vector<std::string>& header) {
-        const fs::path temporary = dir_ / ("." + name + ".tmp-" + std::to_string(::getpid()));
-        pending_.emplace_back(name, temporary);
-        return std::make_unique<CsvFile>(temporary, header);
+        // A deque: the CsvFile keeps a reference to its temporary while others are added.
+        pending_.push_back(output::Temporary::create((dir_ / name).string()));
+        return std::make_unique<CsvFile>(pending_.back(), header);
     }
     void done(const std::string& name, CsvFile& file) {
         file.close();
@@ -165,26 +159,29 @@ public:
     }
 
     void commit() {
-        for (const auto& [name, temporary] : pending_) {
-            std::error_code error;
-            fs::rename(temporary, dir_ / name, error);
-            if (error)
-                throw std::runtime_error("cannot rename '" + temporary.string() + "' to '" +
-                                         (dir_ / name).string() + "': " + error.message());
+        for (auto& temporary : pending_) {
+            const bool existed = output::exists(temporary.target());
+            temporary.commit();
+            if (existed) replaced_.push_back(temporary.target());
         }
         pending_.clear();
         created_ = false;
+        interrupt::output_written(dir_.string());
     }
 
     const hdf5::Reader& reader() const { return reader_; }
     const std::vector<Written>& written() const { return written_; }
+    // The CSV files that replaced a file of the same name.
+    const std::vector<std::string>& replaced() const { return replaced_; }
 
 private:
     const hdf5::Reader& reader_;
     fs::path dir_;
     bool created_ = false;
-    std::vector<std::pair<std::string, fs::path>> pending_;
+    interrupt::Slot directory_slot_ = interrupt::kNone;
+    std::deque<output::Temporary> pending_;
     std::vector<Written> written_;
+    std::vector<std::string> replaced_;
 };
 
 // A dataset's values with the shape it must have; a mismatch means a damaged or foreign file.
@@ -568,7 +565,7 @@ void export_sweep_table(Export& out) {
 
 int export_command(const std::vector<std::string>& args) {
     constexpr const char* usage =
-        "Usage: essaim export FILE.h5 --csv DIR [--json] [--with-replication-series]\n\n"
+        "Usage: essaim export FILE.h5 --csv DIR [--json] [--with-replication-series] [--quiet]\n\n"
         "Writes the tables of an essaim result file (run, ensemble or sweep) as tidy CSV files in\n"
         "DIR, created if missing (its parent must exist); lists the files written on stdout.\n"
         "Files and columns: docs/OUTPUT.md, \"CSV export\". NaN is written as NA.";
@@ -577,7 +574,8 @@ int export_command(const std::vector<std::string>& args) {
                                                  "directory to write the CSV files into")(
         "json", "print one JSON object {directory, files: [{name, rows}]} on stdout")(
         "with-replication-series",
-        "ensembles: also write every replication's daily series (large)");
+        "ensembles: also write every replication's daily series (large)")(
+        "quiet,q", "no diagnostics on stderr (files replaced, series missing)");
     po::options_description all;
     all.add(options).add_options()("file", po::value<std::string>(), "result file");
     po::positional_options_description positional;
@@ -593,6 +591,7 @@ int export_command(const std::vector<std::string>& args) {
     if (!vm.count("csv")) throw UsageError("missing --csv DIR");
     const std::string path = vm["file"].as<std::string>();
     const std::string dir = vm["csv"].as<std::string>();
+    const bool quiet = vm.count("quiet") > 0;
 
     try {
         // "out/" names the directory out, whose parent is the working directory, not "out".
@@ -642,7 +641,16 @@ int export_command(const std::vector<std::string>& args) {
             export_replication_kpis(out, true);
             export_sweep_table(out);
         }
+        if (vm.count("with-replication-series") && !quiet &&
+            (schema != "essaim-ensemble" || !reader.exists("/replications/series")))
+            std::cerr << "essaim export: --with-replication-series: '" << path << "' has no "
+                      << "per-replication series ("
+                      << (schema == "essaim-ensemble" ? "the ensemble was run with --summary-only"
+                                                      : "it is an " + schema + " file")
+                      << "); replication_series.csv is not written\n";
         out.commit();
+        if (!quiet)
+            for (const auto& file : out.replaced()) std::cerr << "replaced " << file << '\n';
 
         if (vm.count("json")) {
             nlohmann::ordered_json json;

@@ -2,13 +2,17 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
+#include <sstream>
 
 #include "apps/cli_common.hpp"
 #include "models/dest1/generate.hpp"
 #include "models/dest1/scenario_toml.hpp"
+#include "sim/output_file.hpp"
 
 namespace essaim::cli {
 namespace po = boost::program_options;
@@ -19,7 +23,7 @@ int generate_command(const std::vector<std::string>& args) {
         "Usage: essaim generate national --territories N [--seed S] -o FILE.toml [--start DATE]\n"
         "                                [--years Y] [--policy dates|need|proximity] [--budget "
         "EUR]\n"
-        "                                [--json]\n\n"
+        "                                [--eligible-total N] [--json]\n\n"
         "Writes a complete synthetic national scenario (no `extends`): N territories with varied "
         "pools\n"
         "and inflows, coach recruitment ramps, opening waves (or candidates for a roll-out policy) "
@@ -37,7 +41,10 @@ int generate_command(const std::vector<std::string>& args) {
         "dates: quarterly waves in random order; need or proximity: candidates for that roll-out "
         "policy")("budget", po::value<double>()->default_value(0),
                   "yearly budget for coaches and hubs (need, proximity)")(
-        "json", "print one JSON object on stdout");
+        "eligible-total", po::value<double>()->value_name("N"),
+        "eligible people in all territories together (default 1700000: France's \"halo around "
+        "unemployment\" at the end of 2019)")("json", "print one JSON object on stdout")(
+        "quiet,q", "nothing on stderr");
     po::variables_map vm;
     if (!parse(args, options, usage, vm, {"kind"})) return kOk;
     if (vm["kind"].as<std::string>() != "national")
@@ -63,11 +70,21 @@ int generate_command(const std::vector<std::string>& args) {
         throw UsageError("--territories must be in 1..20000");
     if (o.years < 1 || o.years > 50) throw UsageError("--years must be in 1..50");
     if (!(o.budget_per_year >= 0)) throw UsageError("--budget must be >= 0");
+    if (vm.count("eligible-total")) {
+        const double total = vm["eligible-total"].as<double>();
+        if (!(total >= o.territories && total <= dest1::kMaxEligibleTotal) ||
+            total != std::floor(total)) {
+            std::ostringstream shown;
+            shown << std::setprecision(15) << total;
+            throw UsageError(
+                "--eligible-total: expected a whole number of people from --territories (" +
+                std::to_string(o.territories) + ") to 1000000000, got " + shown.str());
+        }
+        o.eligible_total = static_cast<std::int64_t>(total);
+    }
 
     const std::string output = vm["output"].as<std::string>();
-    const fs::path parent = fs::path(output).parent_path();
-    if (!parent.empty() && !fs::is_directory(parent))
-        throw UsageError("--output: directory '" + parent.string() + "' does not exist");
+    check_output_path(output, {});
     const std::string text = dest1::generate_national(o);
     // The generator's output must be a valid scenario; a failure here is a bug (exit code 1).
     try {
@@ -75,16 +92,9 @@ int generate_command(const std::vector<std::string>& args) {
     } catch (const dest1::ScenarioError& e) {
         throw std::runtime_error(std::string("generated scenario is invalid: ") + e.what());
     }
-    const std::string temporary = output + ".tmp-" + std::to_string(getpid());
-    {
-        std::ofstream file(temporary, std::ios::binary);
-        file << text;
-        if (!file.flush()) {
-            fs::remove(temporary);
-            throw std::runtime_error("cannot write " + output);
-        }
-    }
-    fs::rename(temporary, output);
+    const bool replaced = output::exists(output);
+    output::write_atomically(output, text);
+    if (replaced && !vm.count("quiet")) std::cerr << "replaced " << output << '\n';
     if (vm.count("json")) {
         nlohmann::ordered_json json;
         json["file"] = output;

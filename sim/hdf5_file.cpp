@@ -1,16 +1,18 @@
 #include "sim/hdf5_file.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
-#include <filesystem>
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
-#include <system_error>
 #include <type_traits>
 #include <utility>
 
 #include "sim/hdf5_internal.hpp"
+#include "sim/output_file.hpp"
 
 namespace essaim::hdf5 {
 
@@ -28,9 +30,45 @@ constexpr std::size_t kMaxChunkBytes = 1024 * 1024;
 // few percent larger; writing must not dominate an ensemble.
 constexpr unsigned kDeflateLevel = 1;
 
-[[noreturn]] void throw_error(std::string_view file, std::string_view object,
-                              std::string_view what) {
-    throw std::runtime_error(internal::error_message(file, object, what));
+// HDF5 clears its error stack at the start of every call, so a reason must be taken before the
+// clean-up calls that follow a failure (closing the identifiers opened so far).
+std::string g_saved_reason;
+
+hid_t failure() {
+    g_saved_reason = hdf5_reason();
+    return -1;
+}
+
+// The first object of `g_unclosed_file` whose close failed: closing flushes the object's data, so
+// a failure there (a full disk) means the file is incomplete even if closing the file succeeds.
+std::string g_unclosed_file, g_unclosed_object, g_unclosed_reason;
+
+// A failed system call (a full disk, a read-only file system) is an IoError with the system's
+// reason; anything else is HDF5's own reason, for a bug report.
+[[noreturn]] void throw_error(std::string_view file, std::string_view object, std::string_view what,
+                              std::string reason = hdf5_reason()) {
+    if (reason.empty()) reason = g_saved_reason;
+    g_saved_reason.clear();
+    std::string message = internal::located(file, object, what);
+    if (const int error = internal::system_errno(reason); error != 0)
+        throw IoError(message + ": " + std::strerror(error));
+    if (!reason.empty()) message += " (" + reason + ")";
+    throw std::runtime_error(message);
+}
+
+// A file access list under which closing the file closes everything opened from it, so that
+// after close() the file on disk is complete and may be renamed or removed even if some handle
+// is still alive.
+Id strong_close_access(const std::string& shown) {
+    Id access(H5Pcreate(H5P_FILE_ACCESS));
+    if (!access.ok() || H5Pset_fclose_degree(access.get(), H5F_CLOSE_STRONG) < 0)
+        throw_error(shown, "", "cannot set up file access");
+    return access;
+}
+
+bool exists(const std::string& path) {
+    struct stat status;
+    return ::lstat(path.c_str(), &status) == 0;
 }
 
 Id utf8_string_type() {
@@ -72,21 +110,21 @@ hid_t create_dataset(hid_t parent, const std::string& name, hid_t file_type, hid
                      const std::vector<hsize_t>& shape, std::size_t element_size, bool compress,
                      const void* data) {
     Id space(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr));
-    if (!space.ok()) return -1;
+    if (!space.ok()) return failure();
     Id create(H5Pcreate(H5P_DATASET_CREATE));
-    if (!create.ok()) return -1;
+    if (!create.ok()) return failure();
     const bool empty = std::find(shape.begin(), shape.end(), 0) != shape.end();
     if (compress && !empty) {
         const auto chunk = chunk_shape(shape, element_size);
         if (H5Pset_chunk(create.get(), static_cast<int>(chunk.size()), chunk.data()) < 0 ||
             H5Pset_shuffle(create.get()) < 0 || H5Pset_deflate(create.get(), kDeflateLevel) < 0)
-            return -1;
+            return failure();
     }
     Id dataset(H5Dcreate2(parent, name.c_str(), file_type, space.get(), H5P_DEFAULT, create.get(),
                           H5P_DEFAULT));
-    if (!dataset.ok()) return -1;
+    if (!dataset.ok()) return failure();
     if (!empty && H5Dwrite(dataset.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
-        return -1;
+        return failure();
     return dataset.release();
 }
 
@@ -117,9 +155,20 @@ Object::~Object() { release(); }
 std::int64_t Object::take_id() noexcept { return std::exchange(id_, -1); }
 
 void Object::release() noexcept {
-    // H5Idec_ref closes files, groups and datasets alike. A failure here (e.g. the file was
-    // already closed by File::close) has nowhere to go; the error stack is just dropped.
-    if (id_ >= 0 && H5Idec_ref(id_) < 0) H5Eclear2(H5E_DEFAULT);
+    // H5Idec_ref closes files, groups and datasets alike, and cannot throw from a destructor; a
+    // failure is kept for write_file_atomically, which must not commit an incomplete file.
+    if (id_ >= 0 && H5Idec_ref(id_) < 0) {
+        try {
+            if (g_unclosed_file.empty()) {
+                g_unclosed_reason = hdf5_reason();
+                g_unclosed_object = name_;
+                g_unclosed_file = file_;
+            }
+        } catch (...) {  // no memory for the message: the failure is still reported, unnamed
+            g_unclosed_file = file_.empty() ? "?" : file_;
+        }
+        H5Eclear2(H5E_DEFAULT);
+    }
     id_ = -1;
 }
 
@@ -271,14 +320,31 @@ File::File(std::int64_t id, std::string file, std::string name)
 File File::create(const std::string& path, const std::string& display_name) {
     silence_hdf5();
     const std::string shown = display_name.empty() ? path : display_name;
-    Id access(H5Pcreate(H5P_FILE_ACCESS));
-    // Closing the file closes everything opened from it, so that after close() the file on disk
-    // is complete and may be renamed or removed even if some handle is still alive.
-    if (!access.ok() || H5Pset_fclose_degree(access.get(), H5F_CLOSE_STRONG) < 0)
-        throw_error(shown, "", "cannot set up file access");
+    const Id access = strong_close_access(shown);
     const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get());
     if (file < 0) throw_error(shown, "", "cannot create file");
     return File(file, shown, "/");
+}
+
+std::optional<File> File::create_new(const std::string& path, const std::string& display_name) {
+    silence_hdf5();
+    const std::string shown = display_name.empty() ? path : display_name;
+    const Id access = strong_close_access(shown);
+    if (exists(path)) return std::nullopt;
+    // The sec2 driver opens with O_CREAT | O_EXCL: a link at `path` is not followed.
+    const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, access.get());
+    if (file >= 0) return File(file, shown, "/");
+    const std::string reason = hdf5_reason();
+    const int error = internal::system_errno(reason);
+    if (error == EEXIST) return std::nullopt;
+    // Nothing was at `path` a moment ago, so a regular file there now is one HDF5 created
+    // before failing (e.g. to lock it).
+    struct stat status;
+    if (::lstat(path.c_str(), &status) == 0 && S_ISREG(status.st_mode)) ::unlink(path.c_str());
+    const std::string what = "cannot create file";
+    if (error != 0) throw IoError(internal::located(shown, "", what) + ": " + std::strerror(error));
+    throw std::runtime_error(internal::located(shown, "", what) +
+                             (reason.empty() ? "" : " (" + reason + ")"));
 }
 
 void File::close() {
@@ -290,26 +356,27 @@ void File::close() {
 // ---- Atomic write
 
 void write_file_atomically(const std::string& path, const std::function<void(File&)>& fill) {
-    const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
+    std::optional<File> file;
+    output::Temporary temporary = output::Temporary::create(path, [&](const std::string& name) {
+        file = File::create_new(name, path);
+        return file.has_value();
+    });
+    g_unclosed_file.clear();
     try {
-        {
-            File file = File::create(temporary, path);
-            fill(file);
-            file.close();
-        }
-        std::error_code error;
-        std::filesystem::rename(temporary, path, error);
-        if (error)
-            throw std::runtime_error("HDF5 file '" + path + "': cannot rename '" + temporary +
-                                     "' to it (" + error.message() + ")");
+        fill(*file);
+        file->close();
+        if (!g_unclosed_file.empty())
+            throw_error(path, g_unclosed_object, "cannot close", std::move(g_unclosed_reason));
     } catch (...) {
-        std::error_code ignored;
-        std::filesystem::remove(temporary, ignored);
+        file.reset();  // HDF5 lets go of the file before the temporary removes it
+        g_unclosed_file.clear();
         throw;
     }
+    temporary.commit();
 }
 
 std::string library_version() {
+    silence_hdf5();
     unsigned major = 0, minor = 0, release = 0;
     H5get_libversion(&major, &minor, &release);
     return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(release);

@@ -2,10 +2,13 @@
 // A small RAII layer over the HDF5 C API for writing result files: files, groups, attributes and
 // datasets, each closed when its handle goes out of scope. It knows nothing of any model.
 // <hdf5.h> stays in hdf5_file.cpp so that code writing files needs neither HDF5's include paths
-// nor its macros. Every failure throws std::runtime_error naming the file and the object.
+// nor its macros. Every failure throws std::runtime_error naming the file and the object; a failed
+// system call (disk full, read-only file system) throws essaim::IoError (sim/output_file.hpp)
+// with the system's reason.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -104,6 +107,10 @@ public:
     // Creates `path`, truncating an existing file. Errors name `display_name` if given: the file
     // being written may be a temporary whose name means nothing to the user.
     static File create(const std::string& path, const std::string& display_name = {});
+    // Creates `path` only if nothing is there (open(2)'s O_EXCL, so a link is not followed);
+    // returns nothing if something is.
+    static std::optional<File> create_new(const std::string& path,
+                                          const std::string& display_name = {});
 
     // Flushes and closes, throwing if that fails; later use of this handle or of objects opened
     // from it is an error. The destructor closes too, but cannot report failure.
@@ -113,9 +120,10 @@ private:
     File(std::int64_t id, std::string file, std::string name);
 };
 
-// Writes a file under `path + ".tmp-<pid>"` beside the target, then renames it to `path`, so
-// that the target is either complete or untouched. If `fill` (or closing, or renaming) throws,
-// the temporary is removed and the exception propagates.
+// Writes a file under a temporary name beside the target (output::Temporary), then renames it to
+// `path`, so that the target is either complete or untouched, also when the process is
+// interrupted (sim/interrupt.hpp). If `fill` (or closing, or renaming) throws, the temporary is
+// removed and the exception propagates.
 void write_file_atomically(const std::string& path, const std::function<void(File&)>& fill);
 
 // The HDF5 library in use, e.g. "1.10.8".

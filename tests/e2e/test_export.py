@@ -341,7 +341,9 @@ def check_bad_input(binary, tmp):
 def check_no_leftovers(tmp):
     for root, _, files in os.walk(tmp):
         for name in files:
-            check(".tmp-" not in name, f"temporary file left: {os.path.join(root, name)}")
+            # Temporaries are hidden (".NAME.RANDOM.tmp"); essaim 0.1 named them NAME.tmp-PID.
+            check(not name.startswith(".") and ".tmp" not in name,
+                  f"temporary file left: {os.path.join(root, name)}")
 
 
 def main():

@@ -259,7 +259,9 @@ def test_bad_output_path(f):
 
 
 def test_no_temporary_left(f):
-    leftovers = glob.glob(os.path.join(f.tmp, "**", "*.tmp*"), recursive=True)
+    # Temporaries are hidden (".NAME.RANDOM.tmp"), which glob's "*" does not match.
+    leftovers = [p for p in glob.glob(os.path.join(f.tmp, "**", "*"), recursive=True)
+                 + glob.glob(os.path.join(f.tmp, "**", ".*"), recursive=True) if ".tmp" in p]
     assert not leftovers, leftovers
     assert sorted(os.listdir(f.tmp)) == ["out.h5", "second.h5"], os.listdir(f.tmp)
 

@@ -1,6 +1,10 @@
 // The HDF5 wrapper is checked by reading its files back with the plain C API, so that a bug shared
 // by a writer and a reader built on the same wrapper cannot hide.
 #include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 // sim keeps HDF5's include path private; Debian's serial HDF5 lives in a subdirectory.
@@ -10,9 +14,13 @@
 #include <hdf5/serial/hdf5.h>
 #endif
 
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
@@ -20,6 +28,7 @@
 #include <vector>
 
 #include "sim/hdf5_file.hpp"
+#include "sim/output_file.hpp"
 #include "tests/temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -304,6 +313,98 @@ TEST_CASE("hdf5: errors name the file and the object") {
         CHECK(std::string(error.what()).find("/g/bad") != std::string::npos);
     }
     CHECK(dir.entries().empty());
+}
+
+TEST_CASE(
+    "hdf5: the file is created exclusively: a link or a directory at its name is left alone") {
+    essaim::test::TempDir dir;
+    const std::string victim = dir.write("victim", "precious");
+    fs::create_symlink(victim, dir.path / "link");
+    fs::create_directory(dir.path / "planted");
+    dir.write("planted/inside", "x");
+    CHECK_FALSE(hdf5::File::create_new(dir.file("link")).has_value());
+    CHECK_FALSE(hdf5::File::create_new(dir.file("planted")).has_value());
+    std::ifstream in(victim);
+    std::string text;
+    std::getline(in, text);
+    CHECK(text == "precious");
+    CHECK(fs::exists(dir.path / "planted" / "inside"));
+    CHECK(hdf5::File::create_new(dir.file("new.h5")).has_value());
+}
+
+TEST_CASE("hdf5: a target name of 253 bytes is written (the temporary's name is shortened)") {
+    essaim::test::TempDir dir;
+    const auto path = dir.path / std::string(253, 'n');
+    hdf5::write_file_atomically(path.string(), [](hdf5::File& file) { file.set_attr_int("a", 1); });
+    CHECK(dir.entries() == std::vector<std::string>{path.filename().string()});
+}
+
+// Runs `body` in a child whose files may not grow beyond `bytes` (write(2) then fails with
+// EFBIG, as with a full disk); returns the child's exit status.
+int in_child_with_file_limit(rlim_t bytes, const std::function<int()>& body) {
+    std::fflush(nullptr);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        ::signal(SIGXFSZ, SIG_IGN);
+        const rlimit limit{bytes, bytes};
+        ::setrlimit(RLIMIT_FSIZE, &limit);
+        ::_exit(body());
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    return status;
+}
+
+TEST_CASE("hdf5: a full disk is an IoError naming the file and the system's reason") {
+    essaim::test::TempDir dir;
+    const auto path = dir.path / "out.h5";
+    hdf5::write_file_atomically(path.string(),
+                                [](hdf5::File& file) { file.set_attr_int("generation", 1); });
+    const auto before = fs::file_size(path);
+    const int status = in_child_with_file_limit(before + 4096, [&] {
+        try {
+            hdf5::write_file_atomically(path.string(), [](hdf5::File& file) {
+                file.set_attr_int("generation", 2);
+                file.create_group("g").write_array("big", std::vector<double>(200000, 1.5),
+                                                   {200000});
+            });
+        } catch (const IoError& e) {
+            const std::string message = e.what();
+            const bool named = message.find(path.string()) != std::string::npos;
+            return named && message.find(std::strerror(EFBIG)) != std::string::npos ? 0 : 2;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "%s\n", e.what());
+            return 3;
+        }
+        return 4;
+    });
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(dir.entries() == std::vector<std::string>{"out.h5"});
+    Reader reader(path);
+    CHECK(reader.scalar_attribute<std::int64_t>("/", "generation", H5T_NATIVE_INT64) == 1);
+}
+
+// A read-only file system stops root too, unlike permission bits; mounting one needs root.
+TEST_CASE("hdf5: a read-only directory is an IoError with the system's reason") {
+    essaim::test::TempDir dir;
+    const auto mount_point = dir.path / "ro";
+    fs::create_directory(mount_point);
+    if (::mount("tmpfs", mount_point.c_str(), "tmpfs", MS_RDONLY, "size=64k") != 0) {
+        MESSAGE("skipped: cannot mount a read-only tmpfs here (" << std::strerror(errno) << ")");
+        return;
+    }
+    const auto path = mount_point / "out.h5";
+    try {
+        hdf5::write_file_atomically(path.string(), [](hdf5::File&) {});
+        FAIL("expected an exception");
+    } catch (const IoError& e) {
+        const std::string message = e.what();
+        CHECK(message.find(path.string()) != std::string::npos);
+        CHECK(message.find(std::strerror(EROFS)) != std::string::npos);
+    }
+    ::umount(mount_point.c_str());
 }
 
 TEST_CASE("hdf5: library version") {
