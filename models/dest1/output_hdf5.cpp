@@ -18,6 +18,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "models/dest1/spending.hpp"
 #include "sim/calendar.hpp"
 #include "sim/hdf5_file.hpp"
 #include "sim/sha256.hpp"
@@ -65,6 +66,7 @@ hdf5::Group write_manifest(const hdf5::Group& root, const Scenario& scenario,
     group.set_attr_string("scenario_text", scenario.source_text);
     group.set_attr_string("scenario_sha256", sha256_hex(scenario.source_text));
     group.set_attr_uint("seed", manifest.seed);
+    group.set_attr_string("engine", manifest.engine.empty() ? "event" : manifest.engine);
     group.set_attr_uint("replication", manifest.replication);
     group.set_attr_int("threads", manifest.threads);
     group.set_attr_int("record_agents", record_agents ? 1 : 0);
@@ -93,9 +95,9 @@ hdf5::Group write_manifest(const hdf5::Group& root, const Scenario& scenario,
     return group;
 }
 
-void write_territories(const hdf5::Group& root, const Scenario& scenario,
-                       const std::vector<RolloutDecision>* rollout) {
-    const hdf5::Group group = root.create_group("territories");
+hdf5::Group write_territories(const hdf5::Group& root, const Scenario& scenario,
+                              const std::vector<RolloutDecision>* rollout) {
+    hdf5::Group group = root.create_group("territories");
     const auto& territories = scenario.territories;
     const long start = days_from_civil(scenario.start);
     std::vector<std::string> names, open_dates, neighbours;
@@ -119,13 +121,18 @@ void write_territories(const hdf5::Group& root, const Scenario& scenario,
         }
         neighbours.push_back(std::move(joined));
     }
-    group.write_strings("name", names);
-    group.write_strings("open_date", open_dates);
-    group.write_dataset("open_day", std::span<const std::int32_t>(open_days));
-    group.write_dataset("initial_pool", std::span<const std::int64_t>(pools));
-    group.write_dataset("inflow_per_day", std::span<const double>(inflows));
-    group.write_dataset("caseload", std::span<const double>(caseloads));
-    group.write_strings("neighbours", neighbours);
+    group.write_strings("name", names).set_attr_string("dimensions", "territory");
+    group.write_strings("open_date", open_dates).set_attr_string("dimensions", "territory");
+    group.write_dataset("open_day", std::span<const std::int32_t>(open_days))
+        .set_attr_string("dimensions", "territory");
+    group.write_dataset("initial_pool", std::span<const std::int64_t>(pools))
+        .set_attr_string("dimensions", "territory");
+    group.write_dataset("inflow_per_day", std::span<const double>(inflows))
+        .set_attr_string("dimensions", "territory");
+    group.write_dataset("caseload", std::span<const double>(caseloads))
+        .set_attr_string("dimensions", "territory");
+    group.write_strings("neighbours", neighbours).set_attr_string("dimensions", "territory");
+    return group;
 }
 
 namespace {
@@ -145,7 +152,7 @@ void write_series(const hdf5::Group& root, const Scenario& scenario, const Daily
     std::vector<std::string> dates;
     dates.reserve(n_days);
     for (int day = 0; day < series.n_days(); ++day) dates.push_back(to_iso(calendar.date_of(day)));
-    group.write_strings("dates", dates);
+    group.write_strings("dates", dates).set_attr_string("dimensions", "day");
 }
 
 void write_kpis(const hdf5::Group& root, const RunResult& result,
@@ -160,9 +167,11 @@ void write_kpis(const hdf5::Group& root, const RunResult& result,
         "territories", values, {result.territory_kpis.size(), static_cast<std::size_t>(kKpiCount)});
     describe_variables(by_territory, "kpis", kpis);
     by_territory.set_attr_strings("territories", territory_names);
+    by_territory.set_attr_string("dimensions", "territory,kpi");
 
     const auto total = group.write_dataset("total", std::span<const double>(result.total_kpis));
     describe_variables(total, "kpis", kpis);
+    total.set_attr_string("dimensions", "kpi");
 }
 
 void write_agents(const hdf5::Group& root, const Scenario& scenario, const AgentTable& agents) {
@@ -179,7 +188,8 @@ void write_agents(const hdf5::Group& root, const Scenario& scenario, const Agent
             throw std::runtime_error("agent column '" + std::string(name) +
                                      "' does not have one value per agent");
         using Element = typename std::decay_t<decltype(values)>::value_type;
-        group.write_dataset(name, std::span<const Element>(values));
+        group.write_dataset(name, std::span<const Element>(values))
+            .set_attr_string("dimensions", "agent");
     };
     column("territory", agents.territory);
     column("local_id", agents.local_id);
@@ -199,26 +209,67 @@ void write_agents(const hdf5::Group& root, const Scenario& scenario, const Agent
     column("first_job_sector", agents.first_job_sector);
 }
 
-void write_rollout(const hdf5::Group& root, const Scenario& scenario, const RunResult& result) {
+}  // namespace
+
+void write_rollout(const hdf5::Group& root, const Scenario& scenario,
+                   const std::vector<RolloutDecision>& decisions, double max_run_rate) {
     const hdf5::Group group = root.create_group("rollout");
     group.set_attr_string("policy", kRolloutPolicyNames[static_cast<int>(scenario.rollout.policy)]);
     group.set_attr_double("budget_per_year", scenario.rollout.budget_per_year);
-    group.set_attr_double("max_run_rate", result.rollout_max_run_rate);
+    group.set_attr_double("max_run_rate", max_run_rate);
     std::vector<std::string> names, dates, reasons;
     std::vector<std::int32_t> waves;
     std::vector<std::int8_t> candidates;
-    for (const auto& d : result.rollout) {
+    for (const auto& d : decisions) {
         names.push_back(scenario.territories[d.territory].name);
         dates.push_back(d.open ? to_iso(*d.open) : "");
         reasons.push_back(d.reason);
         waves.push_back(d.wave);
         candidates.push_back(scenario.territories[d.territory].candidate ? 1 : 0);
     }
-    group.write_strings("territory", names);
-    group.write_strings("open_date", dates);
-    group.write_dataset("wave", std::span<const std::int32_t>(waves));
-    group.write_dataset("candidate", std::span<const std::int8_t>(candidates));
-    group.write_strings("reason", reasons);
+    group.write_strings("territory", names).set_attr_string("dimensions", "territory");
+    group.write_strings("open_date", dates).set_attr_string("dimensions", "territory");
+    group.write_dataset("wave", std::span<const std::int32_t>(waves))
+        .set_attr_string("dimensions", "territory");
+    group.write_dataset("candidate", std::span<const std::int8_t>(candidates))
+        .set_attr_string("dimensions", "territory");
+    group.write_strings("reason", reasons).set_attr_string("dimensions", "territory");
+}
+
+namespace {
+
+// /spending: one row per calendar year of the run (docs/OUTPUT.md).
+void write_spending(const hdf5::Group& root, const Scenario& scenario,
+                    const std::vector<YearSpending>& years) {
+    const hdf5::Group group = root.create_group("spending");
+    group.set_attr_double("budget_per_year", scenario.rollout.budget_per_year);
+    group.set_attr_string("unit", "EUR");
+    std::vector<std::int32_t> year, days;
+    std::vector<double> coaches, hubs, solutions, total, budget;
+    std::vector<std::int8_t> over_budget;
+    for (const auto& y : years) {
+        year.push_back(y.year);
+        days.push_back(y.days);
+        coaches.push_back(y.coaches);
+        hubs.push_back(y.hubs);
+        solutions.push_back(y.solutions);
+        total.push_back(y.total());
+        budget.push_back(y.budget);
+        over_budget.push_back(y.over_budget ? 1 : 0);
+    }
+    auto column = [&](std::string_view name, const auto& values) {
+        using Element = typename std::decay_t<decltype(values)>::value_type;
+        group.write_dataset(name, std::span<const Element>(values))
+            .set_attr_string("dimensions", "year");
+    };
+    column("year", year);
+    column("days", days);
+    column("coaches", coaches);
+    column("hubs", hubs);
+    column("solutions", solutions);
+    column("total", total);
+    column("budget", budget);
+    column("over_budget", over_budget);
 }
 
 // A writer bug, not a user error; caught here because HDF5 would otherwise read out of bounds.
@@ -255,7 +306,8 @@ void write_run_hdf5(const std::string& path, const Scenario& scenario, const Run
         write_series(file, scenario, result.series, calendar, territory_names);
         write_kpis(file, result, territory_names);
         if (result.agents) write_agents(file, scenario, *result.agents);
-        write_rollout(file, scenario, result);
+        write_rollout(file, scenario, result.rollout, result.rollout_max_run_rate);
+        write_spending(file, scenario, spending_by_year(scenario, result.series, result.rollout));
     });
 }
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "experiment/manifest.hpp"
 #include "models/dest1/outputs.hpp"
 #include "models/dest1/rollout.hpp"
 #include "models/dest1/scenario.hpp"
@@ -12,19 +13,9 @@
 
 namespace essaim::dest1 {
 
-inline constexpr int kOutputSchemaVersion = 1;
-
-// Provenance of a run, stored as attributes of /manifest.
-struct RunManifest {
-    std::string essaim_version;
-    std::string git_commit;
-    std::string command_line;
-    std::uint64_t seed = 0;
-    std::uint64_t replication = 0;
-    int threads = 1;
-    std::string started_at;  // ISO 8601 UTC, e.g. 2026-11-26T11:30:21Z
-    double wall_seconds = 0;
-};
+using experiment::kOutputSchemaVersion;
+// Provenance of a run, stored as attributes of /manifest (shared by every model).
+using RunManifest = experiment::Manifest;
 
 // Parts shared by every file kind (run, ensemble, sweep): /manifest attributes, the /territories
 // table, and a variable list's names, units and labels as parallel string-array attributes.
@@ -32,8 +23,11 @@ hdf5::Group write_manifest(const hdf5::Group& root, const Scenario& scenario,
                            const RunManifest& manifest, const Calendar& calendar,
                            bool record_agents);
 // With `rollout`, the opening dates are the ones the roll-out decided.
-void write_territories(const hdf5::Group& root, const Scenario& scenario,
-                       const std::vector<RolloutDecision>* rollout = nullptr);
+hdf5::Group write_territories(const hdf5::Group& root, const Scenario& scenario,
+                              const std::vector<RolloutDecision>* rollout = nullptr);
+// /rollout: when and why each territory opened (decisions of plan_rollout, one per territory).
+void write_rollout(const hdf5::Group& root, const Scenario& scenario,
+                   const std::vector<RolloutDecision>& decisions, double max_run_rate);
 void describe_variables(const hdf5::Object& object, std::string_view names_attribute,
                         const std::vector<VariableInfo>& variables);
 

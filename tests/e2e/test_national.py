@@ -16,6 +16,58 @@ import h5py
 from e2e import REPO, essaim, check, finish
 
 
+HALO_2019 = 1_700_000  # Dares Analyses no. 19 (July 2020), quoted in ../shared/DOMAIN.md
+
+
+def territories_of(path):
+    with open(path, "rb") as f:
+        return tomllib.load(f)["territory"]
+
+
+def check_eligible_total(tmp):
+    default, big = os.path.join(tmp, "france.toml"), os.path.join(tmp, "big.toml")
+    r = essaim("generate", "national", "--territories", "1000", "--seed", "1", "-o", default)
+    check(r.returncode == 0, f"generate 1000 territories: {r.stderr}")
+    text = open(default, encoding="utf-8").read()
+    check("halo around unemployment" in text and "Dares Analyses no. 19" in text,
+          "the generated file cites the national figure it uses")
+    small = territories_of(default)
+    pools = [t["pool"] for t in small]
+    check(sum(pools) == HALO_2019, f"pools add up to 1.7 M people: {sum(pools)}")
+    # One coach per 400 people, at least 3 (rounded half up): at most 1.7 M / 400 + 3 per territory.
+    coaches = [max(h for _, h in t["coaches_after_open"]) for t in small]
+    check(all(c == max(3, int(p / 400 + 0.5)) for c, p in zip(coaches, pools)), "coaches follow the pools")
+    check(sum(coaches) <= HALO_2019 / 400 + 3 * 1000, f"about 4,000-7,000 coaches, not 59,365: {sum(coaches)}")
+    # Inflow: 0.03 % of the pool a day, rounded to a hundredth: about 510 people a day nationally.
+    inflows = [t["inflow_per_day"] for t in small]
+    check(all(abs(i - 0.0003 * p) <= 0.005 + 1e-9 for i, p in zip(inflows, pools)), "inflow 0.03 % of the pool")
+    check(abs(sum(inflows) - 0.0003 * HALO_2019) <= 0.005 * 1000, f"national inflow {sum(inflows)} a day")
+    # A stress-test size: the same country with 24 M people, the shape unchanged.
+    r = essaim("generate", "national", "--territories", "1000", "--seed", "1", "--eligible-total", "24000000",
+               "-o", big)
+    check(r.returncode == 0, f"--eligible-total 24000000: {r.stderr}")
+    large = [t["pool"] for t in territories_of(big)] if r.returncode == 0 else []
+    k = 24_000_000 / HALO_2019
+    check(sum(large) == 24_000_000 and all(abs(b - k * a) <= k + 1 for a, b in zip(pools, large)),
+          "pools rescaled to the total, same shape")
+    check([t["name"] for t in small] == [t["name"] for t in territories_of(big)] if large else False,
+          "same territories")
+    # The default country runs at a national size: identifications cannot exceed the people there
+    # are (pool plus six years of inflow).
+    r = essaim("run", default, "--json", "--no-output", "--threads", "2", "--quiet")
+    doc = json.loads(r.stdout) if r.returncode == 0 else {"total": {"identified": -1, "total_cost": 0}}
+    people = HALO_2019 + sum(inflows) * 2192
+    check(0 < doc["total"]["identified"] <= people, f"identified {doc['total']['identified']} <= {people:.0f}")
+    # Coaches and hubs cost at most (coaches x 48,000 + 1,000 x 60,000) a year over six years.
+    ceiling = 6 * (48000 * sum(coaches) + 60000 * 1000) + 400 * 5 * people
+    check(0 < doc["total"]["total_cost"] <= ceiling, f"total cost {doc['total']['total_cost']:.3g} EUR")
+    bad = os.path.join(tmp, "bad-total.toml")
+    for value in ("0", "999", "1.5e3x", "2500.5", "-5", "2000000000", "abc"):
+        r = essaim("generate", "national", "--territories", "1000", "--eligible-total", value, "-o", bad)
+        check(r.returncode == 2 and not os.path.exists(bad) and "--eligible-total" in r.stderr,
+              f"--eligible-total {value}: exit 2 naming the option, no file ({r.returncode}, {r.stderr})")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="essaim-national-") as tmp:
         return checks(tmp)
@@ -36,15 +88,29 @@ def checks(tmp):
     check(len(run["territories"]) == 60 and run["total"]["identified"] > 0, "the generated scenario runs")
     check("rollout" not in run, "policy dates: no candidates, no roll-out report")
 
+    # France-sized by default (issue 7 item 23): the eligible pools add up to the 1.7 million
+    # people of the "halo around unemployment" at the end of 2019 (../shared/DOMAIN.md), with the
+    # log-normal shape kept and --eligible-total to change the total.
+    check_eligible_total(tmp)
+
     # Roll-out policies on a generated country with a budget.
+    # The 2 initial hubs of a 40-territory France have ~42,500 people each, ~106 coaches: they
+    # alone cost 32 M EUR a year, so 2e7 opens nothing (and the run says so), 6e7 opens some.
     p = os.path.join(tmp, "p.toml")
     r = essaim("generate", "national", "--territories", "40", "--policy", "proximity", "--budget", "2e7", "-o", p)
     check(r.returncode == 0, f"generate with a policy: {r.stderr}")
+    doc = json.loads(essaim("run", p, "--json", "--no-output", "--quiet").stdout)
+    check(doc["rollout_budget_opens_nothing"] is not None
+          and all(d["open"] is None and "cannot open any candidate" in d["reason"]
+                  for d in doc["rollout"] if d["wave"] == -1 and d["reason"].startswith("not opened")),
+          "a budget below the initial hubs: nothing opens and every candidate says why")
+    r = essaim("generate", "national", "--territories", "40", "--policy", "proximity", "--budget", "6e7", "-o", p)
     out = os.path.join(tmp, "p.h5")
     r = essaim("run", p, "--json", "-o", out, "--quiet")
     doc = json.loads(r.stdout)
     rollout = doc["rollout"]
-    check(len(rollout) == 40 and doc["rollout_max_run_rate"] <= 2e7, "every territory reported; budget kept")
+    check(len(rollout) == 40 and doc["rollout_max_run_rate"] <= 6e7, "every territory reported; budget kept")
+    check(not any(y["over_budget"] for y in doc["spending"]), "no year over budget")
     opened = [d for d in rollout if d["open"] is not None and d["wave"] >= 0]
     check(len(opened) > 0 and all(d["reason"].startswith("wave") for d in opened), "waves with reasons")
     with h5py.File(out, "r") as f:

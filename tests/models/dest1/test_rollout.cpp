@@ -121,3 +121,74 @@ TEST_CASE(
     CHECK(r.territory_kpis[2][kKpiIdentified] > 0);
     CHECK(r.rollout.size() == 4);
 }
+
+TEST_CASE("budget: territories scheduled to open later are committed from the first wave") {
+    // Issue 7 item 17: a wave counted only the hubs already open, so a candidate took the room of
+    // a territory the scenario opens later, and the run-rate then passed the budget.
+    Scenario s = essaimage(RolloutPolicy::need);
+    s.rollout.max_per_wave = 0;
+    // Late: scheduled on 2021-01-01 with 2 coaches, 2 x 48000 + 60000 = 156000 a year.
+    s.territories.push_back(
+        fixtures::territory("Late", Date{2021, 1, 1}, {{Date{2021, 1, 1}, 2}}, 1000, 0.5, {}));
+    // Old 156000 + Late 156000 leave room for one candidate ramping to 2 coaches (156000).
+    s.rollout.budget_per_year = 3 * 156000.0;
+    CHECK(scheduled_run_rate(s) == doctest::Approx(2 * 156000.0));
+    const RolloutPlan plan = plan_rollout(s);
+    CHECK(open_of(plan, 2) == "2020-07-01");  // B, the largest pool
+    CHECK(open_of(plan, 3) == "never");       // C would have fitted before Late opened
+    CHECK(open_of(plan, 1) == "never");
+    CHECK(open_of(plan, 4) == "2021-01-01");
+    CHECK(plan.max_run_rate == doctest::Approx(3 * 156000.0));
+    CHECK(plan.decisions[3].reason.find("committed run-rate 468000 EUR + 156000 EUR") !=
+          std::string::npos);
+    CHECK(plan.decisions[2].reason.find("committed run-rate 468000 EUR of 468000 EUR") !=
+          std::string::npos);
+}
+
+TEST_CASE("budget: a decided ramp is committed at its maximum before it is reached") {
+    Scenario s = essaimage(RolloutPolicy::need);
+    s.rollout.max_per_wave = 1;
+    // B opens in wave 0 with 1 coach, 3 after 300 days (3 x 48000 + 60000 = 204000 a year).
+    s.territories[2].coaches_after_open = {{0, 1}, {300, 3}};
+    // Old 156000 + B 204000 = 360000; C (156000) needs 516000, A (156000) too.
+    s.rollout.budget_per_year = 515999;
+    const RolloutPlan plan = plan_rollout(s);
+    CHECK(open_of(plan, 2) == "2020-07-01");
+    CHECK(open_of(plan, 3) == "never");  // in wave 1, B still has 1 coach: 264000 + 156000 fits
+    CHECK(open_of(plan, 1) == "never");
+}
+
+TEST_CASE("budget: when the scheduled territories leave no room, the plan says so") {
+    Scenario s = essaimage(RolloutPolicy::proximity);
+    s.territories[3].coaches_after_open = {{0, 1}};  // C: 108000, the cheapest candidate
+    // Old alone commits 156000; the cheapest candidate needs 108000 more: 264000 opens one.
+    s.rollout.budget_per_year = 263999;
+    const auto why = budget_opens_nothing(s);
+    REQUIRE(why.has_value());
+    CHECK(why->find("cannot open any candidate") != std::string::npos);
+    CHECK(why->find("156000 EUR") != std::string::npos);
+    CHECK(why->find("108000 EUR") != std::string::npos);
+    CHECK(why->find("264000 EUR") != std::string::npos);
+    const RolloutPlan plan = plan_rollout(s);
+    for (int t = 1; t <= 3; ++t) {
+        CHECK(open_of(plan, t) == "never");
+        CHECK(plan.decisions[t].reason.find("cannot open any candidate") != std::string::npos);
+    }
+    s.rollout.budget_per_year = 264000;  // exactly enough for C
+    CHECK_FALSE(budget_opens_nothing(s).has_value());
+    CHECK(open_of(plan_rollout(s), 3) != "never");
+    s.rollout.budget_per_year = 0;  // no budget: nothing to say
+    CHECK_FALSE(budget_opens_nothing(s).has_value());
+    s.rollout.budget_per_year = 1;
+    s.rollout.policy = RolloutPolicy::dates;  // the budget is only reported under "dates"
+    CHECK_FALSE(budget_opens_nothing(s).has_value());
+}
+
+TEST_CASE("scheduled run-rate: only openings within the run count") {
+    Scenario s = essaimage(RolloutPolicy::need);
+    s.territories.push_back(
+        fixtures::territory("After", Date{2022, 7, 1}, {{Date{2022, 7, 1}, 5}}, 1000, 0.5, {}));
+    CHECK(scheduled_run_rate(s) == doctest::Approx(156000.0));  // Old only; the run ends 2022-06-30
+    s.rollout.policy = RolloutPolicy::dates;  // candidates then open on their own dates
+    CHECK(scheduled_run_rate(s) == doctest::Approx(4 * 156000.0));
+}
