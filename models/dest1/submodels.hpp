@@ -28,9 +28,14 @@ inline double ramp(double r0, int day, int open_day, double maturity_days) {
 // Coaching intensity before any digital penalty:
 // (contacts * m_contacts / contacts_ref)^alpha * min(1, caseload_ref / (active / coaches)),
 // with the caseload factor 1 when nobody is active.
+inline double contacts_factor(const Parameters& p, double m_contacts) {
+    return std::pow(p.contacts_per_week * m_contacts / p.contacts_ref, p.alpha);
+}
+inline double load_factor(const Parameters& p, int active, double coaches) {
+    return active == 0 ? 1.0 : std::min(1.0, p.caseload_ref * coaches / active);
+}
 inline double intensity(const Parameters& p, double m_contacts, int active, double coaches) {
-    const double load = active == 0 ? 1.0 : std::min(1.0, p.caseload_ref * coaches / active);
-    return std::pow(p.contacts_per_week * m_contacts / p.contacts_ref, p.alpha) * load;
+    return contacts_factor(p, m_contacts) * load_factor(p, active, coaches);
 }
 
 // Daily repérage rate: outreach_per_coach * C * r * m_outreach * P / (P + pool_half).

@@ -42,10 +42,17 @@ def reference_runs(scenario):
 
 def compare(name, scenario):
     ref = reference_runs(scenario)
-    r = subprocess.run([BINARY, "ensemble", scenario, "-r", str(ESSAIM_RUNS), "--threads", "2", "--no-output",
-                        "--json", "--quiet"], capture_output=True, text=True, timeout=1800)
-    check(r.returncode == 0, f"{name}: essaim ensemble runs: {r.stderr}")
-    ess = json.loads(r.stdout)["kpis"]
+    # Both engines (event clocks, the default, and one draw per agent and day) against the same
+    # reference runs: each must give MODEL.md's process.
+    for engine in ("event", "daily"):
+        r = subprocess.run([BINARY, "ensemble", scenario, "-r", str(ESSAIM_RUNS), "--threads", "2",
+                            "--no-output", "--json", "--quiet", "--engine", engine],
+                           capture_output=True, text=True, timeout=1800)
+        check(r.returncode == 0, f"{name}: essaim ensemble runs ({engine}): {r.stderr}")
+        compare_means(f"{name}/{engine}", json.loads(r.stdout)["kpis"], ref)
+
+
+def compare_means(name, ess, ref):
     for kpi in KPIS:
         values = [run[kpi] for run in ref if run[kpi] is not None and not math.isnan(run[kpi])]
         e = ess[kpi]
@@ -55,7 +62,7 @@ def compare(name, scenario):
         m_ref, se_ref = statistics.mean(values), statistics.stdev(values) / math.sqrt(len(values))
         se = math.hypot(e["se"], se_ref)
         z = (e["mean"] - m_ref) / se if se > 0 else (0.0 if e["mean"] == m_ref else math.inf)
-        print(f"{name:8s} {kpi:26s} essaim {e['mean']:14.4f}  reference {m_ref:14.4f}  z {z:+6.2f}")
+        print(f"{name:14s} {kpi:26s} essaim {e['mean']:14.4f}  reference {m_ref:14.4f}  z {z:+6.2f}")
         check(abs(z) < Z, f"{name}: {kpi}: essaim {e['mean']:.4f} vs reference {m_ref:.4f}, z = {z:.2f}")
 
 

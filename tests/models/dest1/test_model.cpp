@@ -22,16 +22,26 @@ using essaim::test::proportion_close;
 
 namespace {
 
+// Every test of the process runs with both engines (RunOptions::engine): the event clocks and the
+// daily draws must each give MODEL.md's process.
+struct EventEngine {
+    static constexpr Engine value = Engine::event;
+};
+struct DailyEngine {
+    static constexpr Engine value = Engine::daily;
+};
+
 // Pooled agent table of R replications.
 struct Pooled {
     AgentTable agents;
     std::vector<KpiValues> kpis;
 };
 
-Pooled run_replications(const Scenario& s, int replications) {
+Pooled run_replications(const Scenario& s, int replications, Engine engine) {
     Pooled pooled;
     for (int r = 0; r < replications; ++r) {
         RunOptions options;
+        options.engine = engine;
         options.seed = s.seed;
         options.replication = static_cast<std::uint64_t>(r);
         options.record_agents = true;
@@ -136,10 +146,11 @@ TEST_CASE("initial ramp uses the undirected territory graph and the maturity of 
     CHECK(initial_ramps(s, open)[1] == s.parameters.r0_adjacent);
 }
 
-TEST_CASE("closed form: counts, waiting, first job, exits and follow-up") {
+TEST_CASE_TEMPLATE("closed form: counts, waiting, first job, exits and follow-up", E, EventEngine,
+                   DailyEngine) {
     const Scenario s = fixtures::closed_form_scenario(3000);
     const int replications = 8;
-    const Pooled pooled = run_replications(s, replications);
+    const Pooled pooled = run_replications(s, replications, E::value);
     const double n = 3000.0 * replications;
     const Parameters& p = s.parameters;
 
@@ -204,7 +215,8 @@ TEST_CASE("closed form: counts, waiting, first job, exits and follow-up") {
     CHECK(proportion_close(employed_12m / exits, employed_after(p, employed_at_exit, 365), exits));
 }
 
-TEST_CASE("full house: every factor of the job and dropout hazards, and the rep√©rage rate") {
+TEST_CASE_TEMPLATE("full house: every factor of the job and dropout hazards, and the rep√©rage rate",
+                   E, EventEngine, DailyEngine) {
     const Scenario s = fixtures::full_house_scenario();
     const Parameters& p = s.parameters;
     const int replications = 8;
@@ -255,6 +267,7 @@ TEST_CASE("full house: every factor of the job and dropout hazards, and the rep√
     const double lambda = p.outreach_per_coach * 20 * r * crisis.outreach * 1.0;  // P/(P+0) = 1
     for (int rep = 0; rep < replications; ++rep) {
         RunOptions options;
+        options.engine = E::value;
         options.seed = s.seed;
         options.replication = static_cast<std::uint64_t>(rep);
         options.record_agents = true;
@@ -345,7 +358,8 @@ TEST_CASE("full house: every factor of the job and dropout hazards, and the rep√
     CHECK(dispersion < chi2_critical(days_observed));  // Poisson variance, not more
 }
 
-TEST_CASE("barriers: resolution draws, the job factor beta and sequential mode") {
+TEST_CASE_TEMPLATE("barriers: resolution draws, the job factor beta and sequential mode", E,
+                   EventEngine, DailyEngine) {
     Scenario s = fixtures::closed_form_scenario(2000);
     s.profile.prevalence = {1, 0, 0, 0, 0};  // everyone starts with a mobility barrier
     const Parameters& p = s.parameters;
@@ -353,7 +367,7 @@ TEST_CASE("barriers: resolution draws, the job factor beta and sequential mode")
 
     SUBCASE("resolution before exit or dropout") {
         s.parameters.h0_job = 0;  // only dropout competes
-        const Pooled pooled = run_replications(s, 4);
+        const Pooled pooled = run_replications(s, 4, E::value);
         double resolved = 0;
         for (auto mask : pooled.agents.barriers_at_end) resolved += (mask & 1) == 0;
         // Each turn: survive the dropout draw, then resolve with p_b; 455 turns.
@@ -368,7 +382,7 @@ TEST_CASE("barriers: resolution draws, the job factor beta and sequential mode")
     }
     SUBCASE("an unresolved barrier multiplies the job hazard by beta in integrated mode") {
         s.parameters.resolve_per_day[kMobility] = 0;
-        const Pooled pooled = run_replications(s, 4);
+        const Pooled pooled = run_replications(s, 4, E::value);
         const double h_job = p.h0_job * p.beta[kMobility], H = h_job + p.h0_drop;
         const double p90 = h_job / H * (1 - std::pow(1 - probability(H), 90));
         double within_90 = 0;
@@ -381,14 +395,16 @@ TEST_CASE("barriers: resolution draws, the job factor beta and sequential mode")
     SUBCASE("sequential mode: no job while a barrier is unresolved") {
         s.parameters.resolve_per_day[kMobility] = 0;
         s.parameters.mode = ParcoursMode::sequential;
-        for (const auto& k : run_replications(s, 2).kpis) CHECK(k[kKpiJobStarts] == 0);
+        for (const auto& k : run_replications(s, 2, E::value).kpis) CHECK(k[kKpiJobStarts] == 0);
     }
 }
 
-TEST_CASE("invariants on every day: nobody lost or double-counted, capacity, FIFO") {
+TEST_CASE_TEMPLATE("invariants on every day: nobody lost or double-counted, capacity, FIFO", E,
+                   EventEngine, DailyEngine) {
     const Scenario s = fixtures::small_scenario();
     for (std::uint64_t replication = 0; replication < 5; ++replication) {
         RunOptions options;
+        options.engine = E::value;
         options.seed = 99;
         options.replication = replication;
         options.record_agents = true;
@@ -444,9 +460,12 @@ TEST_CASE("invariants on every day: nobody lost or double-counted, capacity, FIF
     }
 }
 
-TEST_CASE("a run is a pure function of (scenario, seed, replication), whatever the threads") {
+TEST_CASE_TEMPLATE(
+    "a run is a pure function of (scenario, seed, replication), whatever the threads", E,
+    EventEngine, DailyEngine) {
     const Scenario s = fixtures::small_scenario();
     RunOptions one;
+    one.engine = E::value;
     one.seed = 3;
     one.replication = 2;
     one.record_agents = true;
@@ -552,9 +571,11 @@ void check_kpis_against_agents(const KpiValues& k, const AgentKpis& e, int terri
 
 }  // namespace
 
-TEST_CASE("KPIs are consistent with the agent table and the series") {
+TEST_CASE_TEMPLATE("KPIs are consistent with the agent table and the series", E, EventEngine,
+                   DailyEngine) {
     const Scenario s = fixtures::small_scenario();
     RunOptions options;
+    options.engine = E::value;
     options.seed = 8;
     options.record_agents = true;
     const RunResult result = run(s, options);
@@ -636,7 +657,8 @@ TEST_CASE("KPIs are consistent with the agent table and the series") {
     CHECK(k[kKpiCapacityUtilisation] <= 1.0);
 }
 
-TEST_CASE("follow-up shorter than a year: milestones, stocks and follow-up ends") {
+TEST_CASE_TEMPLATE("follow-up shorter than a year: milestones, stocks and follow-up ends", E,
+                   EventEngine, DailyEngine) {
     Scenario s = fixtures::closed_form_scenario(3000);
     const Calendar calendar(s.start, s.end);
     const int last_day = calendar.last_day();
@@ -644,6 +666,7 @@ TEST_CASE("follow-up shorter than a year: milestones, stocks and follow-up ends"
         CAPTURE(followup);
         s.parameters.followup_days = followup;
         RunOptions options;
+        options.engine = E::value;
         options.seed = 21;
         options.record_agents = true;
         const RunResult result = run(s, options);
@@ -702,7 +725,8 @@ TEST_CASE("follow-up shorter than a year: milestones, stocks and follow-up ends"
     }
 }
 
-TEST_CASE("give-up times of people who wait: geometric with p = 1 - exp(-1/patience)") {
+TEST_CASE_TEMPLATE("give-up times of people who wait: geometric with p = 1 - exp(-1/patience)", E,
+                   EventEngine, DailyEngine) {
     // One place, taken on day 0 by someone who never leaves within the run: everyone else waits
     // until they give up, and returns to the pool.
     Scenario s = fixtures::closed_form_scenario(5000);
@@ -713,7 +737,7 @@ TEST_CASE("give-up times of people who wait: geometric with p = 1 - exp(-1/patie
     s.parameters.pool_half = 1;
     s.parameters.patience_days = 90;
     const int horizon = 150;  // follow each person's first 150 days of waiting
-    const Pooled pooled = run_replications(s, 4);
+    const Pooled pooled = run_replications(s, 4, E::value);
     const double p = probability(1.0 / 90);
     std::vector<double> observed(horizon + 1, 0.0), expected(horizon + 1, 0.0);
     const int last_day = Calendar(s.start, s.end).last_day();
@@ -737,7 +761,9 @@ TEST_CASE("give-up times of people who wait: geometric with p = 1 - exp(-1/patie
     CHECK(essaim::test::chi2_pooled_ok(observed, expected));
 }
 
-TEST_CASE("follow-up under a crisis: employment 6 months after exit with a time-varying job loss") {
+TEST_CASE_TEMPLATE(
+    "follow-up under a crisis: employment 6 months after exit with a time-varying job loss", E,
+    EventEngine, DailyEngine) {
     Scenario s = fixtures::closed_form_scenario(4000);
     Crisis shock;
     shock.name = "shock";
@@ -747,7 +773,7 @@ TEST_CASE("follow-up under a crisis: employment 6 months after exit with a time-
     s.crises = {shock};
     s.sectors = {
         {"only", 1.0, 1e9}};  // jobs in the parcours (almost) never end: many exit employed
-    const Pooled pooled = run_replications(s, 4);
+    const Pooled pooled = run_replications(s, 4, E::value);
     const Calendar calendar(s.start, s.end);
     const int crisis_from = calendar.day_of(shock.start), crisis_to = calendar.day_of(shock.end);
     const Parameters& p = s.parameters;
@@ -770,7 +796,9 @@ TEST_CASE("follow-up under a crisis: employment 6 months after exit with a time-
     CHECK(std::abs(observed - expected) < essaim::test::kZ * std::sqrt(variance));
 }
 
-TEST_CASE("zero intensity: everyone active drops out, unless the base dropout hazard is zero") {
+TEST_CASE_TEMPLATE(
+    "zero intensity: everyone active drops out, unless the base dropout hazard is zero", E,
+    EventEngine, DailyEngine) {
     Scenario s = fixtures::closed_form_scenario(500);
     Crisis silence;
     silence.name = "no contact at all";
@@ -779,6 +807,7 @@ TEST_CASE("zero intensity: everyone active drops out, unless the base dropout ha
     silence.contacts = 0;
     s.crises = {silence};
     RunOptions options;
+    options.engine = E::value;
     options.seed = 1;
     const RunResult with_dropout = run(s, options);
     const int day = Calendar(s.start, s.end).day_of(silence.start);
