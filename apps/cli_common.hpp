@@ -14,20 +14,26 @@
 
 namespace essaim::cli {
 
-// Parses `args` against `options`; `positionals` name the positional arguments in order (all
-// required). Returns false when --help was asked (and printed with `usage`).
+// Parses `args` against `options`; `positionals` name the positional arguments in order, the
+// first `required` of them required (default: all). Returns false when --help was asked (and
+// printed with `usage`).
 bool parse(const std::vector<std::string>& args,
            const boost::program_options::options_description& options, const char* usage,
            boost::program_options::variables_map& vm,
-           const std::vector<std::string>& positionals = {"scenario"});
+           const std::vector<std::string>& positionals = {"scenario"},
+           std::size_t required = static_cast<std::size_t>(-1));
 
 std::vector<std::string> overrides_of(const boost::program_options::variables_map& vm);
 
-// --output/-o if given (its directory must exist), else results/<default_name> (created).
+// --output/-o if given, else results/<default_name> (created; the name made safe by
+// output::safe_file_name), checked by check_output_path() before any work is done.
 std::string output_path(const boost::program_options::variables_map& vm,
                         const std::string& default_name);
 
 std::string now_utc_iso();
+// `word` as one POSIX shell word (single-quoted unless it is made of safe characters only), so
+// that a stored command line can be pasted back into a shell.
+std::string shell_quote(const std::string& word);
 dest1::RunManifest make_manifest(const std::string& command, const std::vector<std::string>& args,
                                  std::uint64_t seed, int threads, const std::string& started_at);
 
@@ -41,5 +47,30 @@ nlohmann::ordered_json number(double value);
 nlohmann::ordered_json kpi_json(const dest1::KpiValues& values);
 // {"mean", "sd", "se", "ci95": [lo, hi], "q05", ..., "q95", "replications_for_1pct", "n"}
 nlohmann::ordered_json summary_json(const analysis::Summary& summary);
+
+// Memory a command may use (--max-memory GIB), shared by the commands that run scenarios.
+// The option, with its default explained in the help:
+void add_max_memory_option(boost::program_options::options_description& options);
+// The limit in bytes: --max-memory GIB when given (a number > 0, else UsageError), otherwise
+// 80 % of the machine's physical memory (or of the cgroup's limit when that is lower).
+std::uint64_t memory_limit_bytes(const boost::program_options::variables_map& vm);
+// Throws UsageError "<what> needs about X GiB (estimate), more than the Y GiB allowed
+// (--max-memory)" when `estimate` exceeds `limit` (both in bytes).
+void check_memory(std::uint64_t estimate, std::uint64_t limit, const std::string& what);
+// Bytes as GiB with three significant digits, e.g. "0.0712", "1.5", "3.73e+06".
+std::string gib_text(std::uint64_t bytes);
+
+// ---- Output files (docs/RELIABILITY.md)
+
+// The files a command reads that an output must not overwrite: the positional "scenario" and
+// --design, when present.
+std::vector<std::string> input_paths(const boost::program_options::variables_map& vm);
+// Refuses (UsageError, "<option>: ...") an output path that is empty, not a regular file, one of
+// `inputs` or in a missing directory; IoError if its directory is not writable. Then registers
+// it, so that an interrupted command says that it is unchanged (sim/interrupt.hpp).
+void check_output_path(const std::string& path, const std::vector<std::string>& inputs,
+                       const std::string& option = "--output");
+// "wrote PATH" or, if a file was there before, "replaced PATH" on stderr, unless quiet.
+void report_written(const std::string& path, bool existed_before, bool quiet);
 
 }  // namespace essaim::cli

@@ -10,7 +10,9 @@
 #include <string>
 
 #include "analysis/summary.hpp"
-#include "models/dest1/ensemble.hpp"
+#include "experiment/ensemble.hpp"
+#include "models/dest1/dest1_model.hpp"
+#include "models/dest1/outputs.hpp"
 #include "models/dest1/scenario_toml.hpp"
 
 using namespace essaim;
@@ -32,30 +34,46 @@ int main(int argc, char** argv) {
         else
             repo = argv[i];
     }
-    const auto scenario = dest1::load_scenario(repo + "/scenarios/dest1.toml");
+    const auto model = dest1::make_model();
+    const auto scenario = model->load(repo + "/scenarios/dest1.toml", {});
+    const std::string store_path =
+        (std::filesystem::temp_directory_path() / "essaim-bench-ensemble.units").string();
     const std::string file =
         (std::filesystem::temp_directory_path() / "essaim-bench-ensemble.h5").string();
     std::printf("== %llu replications of dest1.toml ==\n",
                 static_cast<unsigned long long>(replications));
     double one_thread[2] = {0, 0};
-    for (int mode = 0; mode < 3; ++mode) {
+    // Modes: no file and the store in memory; no file with the store on disk (what --resume
+    // needs); the ensemble file with every replication's series; --summary-only.
+    for (int mode = 0; mode < 4; ++mode) {
         for (int threads : {1, 2}) {
-            dest1::EnsembleOptions options;
-            options.seed = scenario.seed;
+            experiment::EnsembleOptions options;
+            options.seed = scenario->seed();
             options.replications = replications;
             options.threads = threads;
             options.quiet = true;
-            options.summary_only = mode == 2;
-            const auto result = dest1::run_ensemble(scenario, options, mode == 0 ? "" : file, {});
-            const char* label = mode == 0 ? "no file"
-                                          : (mode == 1 ? "file with every replication's series"
-                                                       : "file, --summary-only");
+            options.summary_only = mode == 3;
+            const experiment::Ensemble ensemble(*model, scenario, options);
+            const std::string output = mode >= 2 ? file : "";
+            experiment::EnsembleResult result;
+            if (mode == 1) {
+                std::filesystem::remove(store_path);
+                auto store = experiment::UnitStore::create(store_path, ensemble.store_meta());
+                result = experiment::run_ensemble(ensemble, store, output, {});
+            } else {
+                result = experiment::run_ensemble(ensemble, output, {});
+            }
+            const char* label = mode == 0   ? "no file, store in memory"
+                                : mode == 1 ? "no file, store on disk (resumable)"
+                                : mode == 2 ? "file with every replication's series"
+                                            : "file, --summary-only";
             if (mode == 0) one_thread[threads - 1] = result.wall_seconds;
             std::printf("%-40s threads %d: %6.2f s, %6.1f replications/s, %5.1f M agent-days/s\n",
                         label, threads, result.wall_seconds, replications / result.wall_seconds,
                         result.agent_days / result.wall_seconds / 1e6);
         }
     }
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(store_path + suffix);
     std::printf("speed-up of 2 threads over 1 (no file): %.2fx\n", one_thread[0] / one_thread[1]);
     std::filesystem::remove(file);
 
@@ -79,23 +97,23 @@ int main(int argc, char** argv) {
     std::printf("%-22s", "variant");
     for (int k : kpis) std::printf("%24s", dest1::kpi_variables()[k].name.c_str());
     std::printf("\n");
-    dest1::EnsembleOptions options;
-    options.seed = scenario.seed;
+    experiment::EnsembleOptions options;
+    options.seed = scenario->seed();
     options.replications = replications;
     options.threads = 2;
     options.quiet = true;
     options.kpis_only = true;
-    const auto base = dest1::run_ensemble(scenario, options, "", {});
+    const auto base = experiment::run_ensemble({*model, scenario, options});
     for (const auto& [label, sets] : variants) {
-        const auto variant_scenario = dest1::load_scenario(repo + "/scenarios/dest1.toml", sets);
-        const auto variant = dest1::run_ensemble(variant_scenario, options, "", {});
+        const auto variant_scenario = model->load(repo + "/scenarios/dest1.toml", sets);
+        const auto variant = experiment::run_ensemble({*model, variant_scenario, options});
         std::printf("%-22s", label.c_str());
-        const int total = base.n_territories;
+        const std::size_t total = base.rows - 1;
         for (int k : kpis) {
             std::vector<double> x(replications), y(replications);
             for (std::uint64_t r = 0; r < replications; ++r) {
-                x[r] = base.kpi(r, total, k);
-                y[r] = variant.kpi(r, total, k);
+                x[r] = base.kpi(r, total, static_cast<std::size_t>(k));
+                y[r] = variant.kpi(r, total, static_cast<std::size_t>(k));
             }
             std::printf("%24.1f", analysis::paired_difference(x, y).variance_reduction);
         }
