@@ -365,13 +365,15 @@ EnsembleResult Ensemble::reduce(const std::function<std::vector<std::uint8_t>(st
     const auto started = std::chrono::steady_clock::now();
     const SeriesPlan plan = plan_series(*this);
     const bool store_series = !output.empty() && !options_.summary_only && plan.cells > 0;
+    // Under MPI the other ranks have finished when rank 0 reduces: the reduction may use every
+    // core of its node, whatever --threads gave each rank for computing.
+    const int threads = distributed::size() > 1 ? effective_threads(1 << 16) : options_.threads;
     Reduction reduction(*this, plan);
     // Units are read in id order in blocks; each block is decoded (and its series decompressed,
     // or compressed for the file) in parallel, then added in order.
     auto add_all = [&](const hdf5::SlabWriter* slabs) {
-        const int threads = effective_threads(options_.threads);
-        const std::uint64_t block = 4 * static_cast<std::uint64_t>(threads);
-        tbb::task_arena arena(threads);
+        const std::uint64_t block = 4 * static_cast<std::uint64_t>(effective_threads(threads));
+        tbb::task_arena arena(effective_threads(threads));
         for (std::uint64_t first = 0; first < options_.replications; first += block) {
             const std::size_t n =
                 static_cast<std::size_t>(std::min(block, options_.replications - first));
@@ -396,7 +398,7 @@ EnsembleResult Ensemble::reduce(const std::function<std::vector<std::uint8_t>(st
     EnsembleResult result;
     if (output.empty()) {
         add_all(nullptr);
-        result = reduction.finish(options_.threads);
+        result = reduction.finish(threads);
     } else {
         hdf5::write_file_atomically(output, [&](hdf5::File& file) {
             file.set_attr_string("schema", "essaim-ensemble");
@@ -415,7 +417,7 @@ EnsembleResult Ensemble::reduce(const std::function<std::vector<std::uint8_t>(st
                 slabs->set_attr_string("dimensions", "replication,day,territory,variable");
             }
             add_all(slabs ? &*slabs : nullptr);
-            result = reduction.finish(options_.threads);
+            result = reduction.finish(threads);
             const auto kpis =
                 group.write_array("kpis", result.replication_kpis,
                                   {options_.replications, result.rows, result.n_kpis});

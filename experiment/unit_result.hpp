@@ -45,8 +45,8 @@ struct UnitResult {
 // A unit read back from its bytes: the series stay compressed until asked for.
 struct DecodedUnit {
     std::vector<double> kpis;
-    // hdf5::compress_slab of the float32 series, or (when encoded without compression) the
-    // float32 values' bytes as they are.
+    // The float32 series shuffled (as HDF5 does) and LZ4-compressed, or (when encoded without
+    // compression) the float32 values' bytes as they are.
     std::vector<std::uint8_t> series_bytes;
     bool series_compressed = true;
     std::uint64_t series_values = 0;  // floats
@@ -59,15 +59,15 @@ struct CorruptUnit : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// The bytes of a unit and back. With `compress_series` the daily series are compressed here, in
-// the worker that computed the unit (a store on disk); without, they are kept as they are (a store
-// in memory: zlib would cost more than it saves).
+// The bytes of a unit and back. With `compress_series` the daily series are compressed here (LZ4),
+// in the worker that computed the unit (a store on disk, a message between ranks); without, they
+// are kept as they are (a store in memory: compression would cost more than it saves).
 std::vector<std::uint8_t> encode(const UnitResult& unit, bool compress_series = true);
 DecodedUnit decode(const std::vector<std::uint8_t>& bytes);
 
 // The float32 values of a decoded unit's series.
 std::vector<float> decompress_series(const DecodedUnit& unit);
-// Its series as HDF5 stores a slab (shuffled and deflated), compressing them if needed.
+// Its series as HDF5 stores a slab (shuffled and deflated: hdf5::compress_slab).
 std::vector<std::uint8_t> compressed_series(const DecodedUnit& unit);
 
 }  // namespace essaim::experiment

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(
   g++ cmake ninja-build pkg-config git
   libboost-program-options-dev libboost-random-dev libboost-graph-dev
-  libeigen3-dev libtbb-dev libhdf5-dev libssl-dev zlib1g-dev libsqlite3-dev
+  libeigen3-dev libtbb-dev libhdf5-dev libssl-dev zlib1g-dev libsqlite3-dev liblz4-dev
   doctest-dev libtomlplusplus-dev librandom123-dev nlohmann-json3-dev libopenmpi-dev openmpi-bin
   python3 python3-h5py python3-numpy python3-pandas python3-matplotlib
 )
