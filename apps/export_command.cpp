@@ -563,6 +563,79 @@ void export_sweep_table(Export& out) {
 
 }  // namespace
 
+// ---- essaim-sa
+
+// indices.csv: kpi, parameter, statistic, value (S1, S1_ci95_low, S1_ci95_high, ST, ..., mu,
+// mu_star, sigma, prcc, prcc_ci95_low, prcc_ci95_high; noise_share with parameter "").
+void export_sa_indices(Export& out) {
+    const auto& reader = out.reader();
+    auto file = out.open("indices.csv", {"kpi", "parameter", "statistic", "value"});
+    for (const auto& name : reader.members("/indices")) {
+        const std::string path = "/indices/" + name;
+        if (name == "noise_share") continue;  // one per KPI: below
+        const auto kpis = reader.attr_strings(path, "kpis");
+        const auto parameters = reader.attr_strings(path, "parameters");
+        const hdf5::Array a = reader.read_array(path);
+        const bool interval = a.shape.size() == 3 && a.shape[2] == 2;
+        const std::size_t d = parameters.size(), per = interval ? 2 : (a.shape.size() == 3 ? d : 1);
+        if (a.shape.size() == 3 && !interval) continue;  // second order (S2): HDF5 only
+        for (std::size_t k = 0; k < kpis.size(); ++k)
+            for (std::size_t i = 0; i < d; ++i)
+                for (std::size_t j = 0; j < per; ++j) {
+                    file->text(kpis[k]).text(parameters[i]);
+                    file->text(interval ? name + (j == 0 ? "_low" : "_high") : name);
+                    file->number(a.values[(k * d + i) * per + j]);
+                    file->end_row();
+                }
+    }
+    const auto noise = reader.read_array("/indices/noise_share");
+    const auto kpis = reader.attr_strings(
+        "/indices/" + std::string(reader.exists("/indices/S1")     ? "S1"
+                                  : reader.exists("/indices/mu")   ? "mu"
+                                                                   : "prcc"),
+        "kpis");
+    for (std::size_t k = 0; k < kpis.size() && k < noise.values.size(); ++k) {
+        file->text(kpis[k]).text("").text("noise_share").number(noise.values[k]);
+        file->end_row();
+    }
+    out.done("indices.csv", *file);
+}
+
+// design.csv: row, parameter, unit (the point on [0, 1]), value (as set in the scenario).
+void export_sa_design(Export& out) {
+    const auto& reader = out.reader();
+    const auto parameters = reader.attr_strings("/design/unit", "parameters");
+    const hdf5::Array unit = reader.read_array("/design/unit");
+    const auto values = reader.read_strings("/design/values");
+    const std::size_t d = parameters.size();
+    auto file = out.open("design.csv", {"row", "parameter", "unit", "value"});
+    for (std::size_t r = 0; d > 0 && r < unit.values.size() / d; ++r)
+        for (std::size_t i = 0; i < d; ++i) {
+            file->index(r).text(parameters[i]).number(unit.values[r * d + i]);
+            file->text(values.at(r * d + i));
+            file->end_row();
+        }
+    out.done("design.csv", *file);
+}
+
+// outputs.csv: row, replication, kpi, value (the total of each run).
+void export_sa_outputs(Export& out) {
+    const auto& reader = out.reader();
+    const auto kpis = reader.attr_strings("/outputs/kpis", "kpis");
+    const hdf5::Array a = reader.read_array("/outputs/kpis");
+    if (a.shape.size() != 3 || a.shape[2] != kpis.size())
+        throw BadInput("'" + reader.path() + "': /outputs/kpis does not have its attributes' shape");
+    auto file = out.open("outputs.csv", {"row", "replication", "kpi", "value"});
+    for (std::size_t r = 0; r < a.shape[0]; ++r)
+        for (std::size_t rep = 0; rep < a.shape[1]; ++rep)
+            for (std::size_t k = 0; k < kpis.size(); ++k) {
+                file->index(r).index(rep).text(kpis[k]);
+                file->number(a.values[(r * a.shape[1] + rep) * kpis.size() + k]);
+                file->end_row();
+            }
+    out.done("outputs.csv", *file);
+}
+
 int export_command(const std::vector<std::string>& args) {
     constexpr const char* usage =
         "Usage: essaim export FILE.h5 --csv DIR [--json] [--with-replication-series] [--quiet]\n\n"
@@ -608,10 +681,11 @@ int export_command(const std::vector<std::string>& args) {
         if (!reader.has_attr("/", "schema"))
             throw BadInput("'" + path + "' is not an essaim result file (no `schema` attribute)");
         const std::string schema = reader.attr_string("/", "schema");
-        static const std::set<std::string> known{"essaim-run", "essaim-ensemble", "essaim-sweep"};
+        static const std::set<std::string> known{"essaim-run", "essaim-ensemble", "essaim-sweep",
+                                                 "essaim-sa"};
         if (!known.count(schema))
             throw BadInput("'" + path + "': unknown schema '" + schema +
-                           "' (expected essaim-run, essaim-ensemble or essaim-sweep)");
+                           "' (expected essaim-run, essaim-ensemble, essaim-sweep or essaim-sa)");
         const double version = reader.has_attr("/", "schema_version")
                                    ? reader.attr_double("/", "schema_version")
                                    : std::nan("");
@@ -624,8 +698,12 @@ int export_command(const std::vector<std::string>& args) {
         Export out(reader, target);
         out.prepare();
         export_manifest(out);
-        export_territories(out);
-        if (schema == "essaim-run") {
+        if (reader.exists("/territories")) export_territories(out);
+        if (schema == "essaim-sa") {
+            export_sa_indices(out);
+            export_sa_design(out);
+            export_sa_outputs(out);
+        } else if (schema == "essaim-run") {
             export_run_kpis(out);
             export_run_series(out);
             if (reader.exists("/agents")) export_agents(out);

@@ -32,6 +32,8 @@ Commands:
   sweep SCENARIO      ensembles over a grid or a list of design points
   generate national   write a synthetic national scenario (essaimage studies)
   merge PART...       the result file of an ensemble or sweep computed in shards
+  sa SCENARIO         sensitivity analysis: Sobol' indices, Morris screening, PRCC
+  design SCENARIO     the design points of an analysis, as CSV
   models              list the models (dest1, and analytic test models)
   describe MODEL      a model's parameter registry, KPIs and daily series
 
@@ -79,6 +81,8 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
                                                  : cli::run_command(args);
         if (command == "models") return cli::models_command(args);
         if (command == "merge") return cli::merge_command(args);
+        if (command == "sa") return cli::sa_command(args);
+        if (command == "design") return cli::design_command(args);
         if (command == "describe") return cli::describe_command(args);
         if (command == "validate") return cli::validate_command(args);
         if (command == "export") return cli::export_command(args);

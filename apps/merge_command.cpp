@@ -12,6 +12,7 @@
 #include "apps/unit_stores.hpp"
 #include "experiment/ensemble.hpp"
 #include "experiment/executor.hpp"
+#include "experiment/sensitivity_analysis.hpp"
 #include "experiment/sweep.hpp"
 
 namespace essaim::cli {
@@ -121,7 +122,15 @@ int merge_command(const std::vector<std::string>& args) {
     nlohmann::ordered_json json{
         {"kind", meta.at("kind")}, {"parts", parts.size()}, {"output", output}};
     try {
-        if (meta.at("kind") == "ensemble") {
+        if (meta.count("sa_method")) {
+            experiment::SensitivityAnalysis sa = experiment::analysis_of_store(meta, find);
+            check_complete(parts, sa.sweep().units());
+            auto manifest = make_manifest("merge", args, sa.options().seed, threads, now_utc_iso());
+            manifest.engine = sa.options().engine;
+            sa.write(output, sa.analyse(from_parts), manifest);
+            json["kind"] = "sa";
+            json["rows"] = sa.design().rows();
+        } else if (meta.at("kind") == "ensemble") {
             experiment::Ensemble ensemble = experiment::ensemble_of_store(meta, find);
             check_complete(parts, ensemble.units());
             auto manifest =
@@ -145,8 +154,9 @@ int merge_command(const std::vector<std::string>& args) {
     if (vm.count("json"))
         std::cout << json.dump() << '\n';
     else
-        std::cout << "merged " << parts.size() << " parts (" << meta.at("kind") << ") into "
-                  << output << '\n';
+        std::cout << "merged " << parts.size() << " parts ("
+                  << (meta.count("sa_method") ? "sensitivity analysis" : meta.at("kind"))
+                  << ") into " << output << '\n';
     report_written(output, replacing, quiet);
     return kOk;
 }

@@ -47,6 +47,15 @@ def same_datasets(tmp):
           f"compare under mpirun equals one process: {r.stderr[-300:]}")
 
 
+def sensitivity(tmp):
+    args = ["sa", "--model", "ishigami", "--method", "sobol", "-n", "256", "-r", "2", "--set",
+            "noise_sd=0.5", "--json", "-q", "--no-output"]
+    one = essaim(*args)
+    r = mpirun(*args, "--threads", "1")
+    check(r.returncode == 0 and json.loads(r.stdout) == json.loads(one.stdout),
+          f"sa under mpirun equals one process: {r.stderr[-300:]}")
+
+
 def dead_rank(tmp):
     output = os.path.join(tmp, "dead.h5")
     args = ["ensemble", os.path.join(REPO, "scenarios", "dest1.toml"), "-r", "400", "-q",
@@ -94,6 +103,7 @@ def main():
         return finish()
     with tempfile.TemporaryDirectory(prefix="essaim-mpi-") as tmp:
         same_datasets(tmp)
+        sensitivity(tmp)
         dead_rank(tmp)
     return finish()
 
