@@ -12,7 +12,9 @@ new=${ESSAIM:-build/apps/essaim}  # the binary to measure
 old=${1:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mpirun=(mpirun --allow-run-as-root --oversubscribe)
+# --bind-to none: rank 0 runs a coordinator beside its computing thread; bound to one core each
+# (Open MPI's default for 2 ranks), they would share it.
+mpirun=(mpirun --allow-run-as-root --oversubscribe --bind-to none)
 seconds() {  # wall seconds of a command, its output discarded
     local start end
     start=$(date +%s.%N)

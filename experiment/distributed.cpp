@@ -103,6 +103,18 @@ void compute_block(const std::vector<std::uint64_t>& block, int threads,
     for (std::size_t i = 0; i < block.size(); ++i) done({block[i], std::move(results[i])});
 }
 
+// A barrier that sleeps while it waits: Open MPI's own barrier (and MPI_Finalize's) spin, and a
+// rank spinning while rank 0 stores the last units or reduces them takes a core from it.
+void polite_barrier() {
+    MPI_Request request;
+    MPI_Ibarrier(MPI_COMM_WORLD, &request);
+    for (int done = 0;;) {
+        MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+        if (done) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
 [[noreturn]] void abort_job(const std::string& message) {
     std::cerr << "essaim (rank " << rank() << "): " << message << '\n';
     MPI_Abort(MPI_COMM_WORLD, 1);
@@ -217,7 +229,10 @@ Session::Session(int* argc, char*** argv) {
 }
 
 Session::~Session() {
-    if (g_active) MPI_Finalize();
+    if (g_active) {
+        polite_barrier();  // the other ranks wait here while rank 0 reduces and writes
+        MPI_Finalize();
+    }
     g_active = false;
 }
 
@@ -244,7 +259,7 @@ void compute(UnitStore* store, const std::vector<std::uint64_t>& missing, int th
         coordinate(*store, missing, threads, unit, progress);
     else
         work(threads, unit);
-    MPI_Barrier(MPI_COMM_WORLD);
+    polite_barrier();
 }
 
 #endif

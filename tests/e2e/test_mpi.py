@@ -17,7 +17,7 @@ from e2e import BINARY, REPO, DOCKING, essaim, check, finish
 from test_experiment_engine import differences
 
 # As root, Open MPI needs --allow-run-as-root; --oversubscribe lets 2 ranks share fewer cores.
-MPIRUN = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2"]
+MPIRUN = ["mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "2"]
 
 
 def mpirun(*args, timeout=300):
