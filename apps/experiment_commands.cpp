@@ -347,25 +347,6 @@ void print_comparison(std::ostream& out, const nlohmann::ordered_json& json,
            "replications may resolve it.)\n";
 }
 
-// After a shard: what is in its partial file, and how to finish.
-void report_shard(const experiment::UnitStore& store, const StorePlan& plan, bool json,
-                  bool quiet) {
-    if (json) {
-        std::cout << nlohmann::ordered_json{{"shard", plan.shard},
-                                            {"shards", plan.shards},
-                                            {"units", store.size()},
-                                            {"output", plan.path}}
-                         .dump()
-                  << '\n';
-        return;
-    }
-    std::cout << "shard " << plan.shard << "/" << plan.shards << ": " << store.size()
-              << " units in " << plan.path << '\n';
-    if (!quiet)
-        std::cerr << "merge the " << plan.shards
-                  << " partial files with `essaim merge PART... -o FILE`\n";
-}
-
 // Computes an experiment's units: on a worker rank, whatever rank 0 hands out; else the units
 // of `plan`'s store (and shard) that it lacks. Returns the store when the command goes on to the
 // reduction, nothing when it is done (a worker rank; a shard, whose partial file is the store).

@@ -121,29 +121,26 @@ int merge_command(const std::vector<std::string>& args) {
     const int threads = vm["threads"].as<int>();
     nlohmann::ordered_json json{
         {"kind", meta.at("kind")}, {"parts", parts.size()}, {"output", output}};
+    // Seed and engine are the experiment's (every kind's store records them).
+    experiment::Manifest manifest =
+        make_manifest("merge", args, meta.count("seed") ? std::stoull(meta.at("seed")) : 0, threads,
+                      now_utc_iso());
+    manifest.engine = meta.count("engine") ? meta.at("engine") : "";
     try {
         if (meta.count("sa_method")) {
             experiment::SensitivityAnalysis sa = experiment::analysis_of_store(meta, find);
             check_complete(parts, sa.sweep().units());
-            auto manifest = make_manifest("merge", args, sa.options().seed, threads, now_utc_iso());
-            manifest.engine = sa.options().engine;
             sa.write(output, sa.analyse(from_parts), manifest);
             json["kind"] = "sa";
             json["rows"] = sa.design().rows();
         } else if (meta.at("kind") == "ensemble") {
             experiment::Ensemble ensemble = experiment::ensemble_of_store(meta, find);
             check_complete(parts, ensemble.units());
-            auto manifest =
-                make_manifest("merge", args, ensemble.options().seed, threads, now_utc_iso());
-            manifest.engine = ensemble.options().engine;
             const auto result = ensemble.reduce(from_parts, output, manifest);
             json["replications"] = result.replications;
         } else {
             experiment::Sweep sweep = experiment::sweep_of_store(meta, find);
             check_complete(parts, sweep.units());
-            auto manifest =
-                make_manifest("merge", args, sweep.options().seed, threads, now_utc_iso());
-            manifest.engine = sweep.options().engine;
             const auto result = sweep.reduce(from_parts, output, manifest);
             json["points"] = result.points;
             json["replications"] = result.replications;

@@ -290,16 +290,7 @@ int sa_command(const std::vector<std::string>& args) {
     experiment::UnitStore store = open_store(plan, sa->store_meta(plan.shard, plan.shards));
     sa->sweep().compute(store, plan.shard, plan.shards);
     if (plan.sharded()) {
-        if (vm.count("json"))
-            std::cout << nlohmann::ordered_json{{"shard", plan.shard},
-                                                {"shards", plan.shards},
-                                                {"units", store.size()},
-                                                {"output", plan.path}}
-                             .dump()
-                      << '\n';
-        else
-            std::cout << "shard " << plan.shard << "/" << plan.shards << ": " << store.size()
-                      << " units in " << plan.path << '\n';
+        report_shard(store, plan, vm.count("json") > 0, o.quiet);
         return kOk;
     }
     const experiment::SaResult result =

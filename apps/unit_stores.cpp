@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "apps/cli.hpp"
 #include "sim/interrupt.hpp"
@@ -109,6 +110,25 @@ void remove_store(const std::string& path) {
     if (path == ":memory:") return;
     std::error_code ignored;
     for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(path + suffix, ignored);
+}
+
+// After a shard: what is in its partial file, and how to finish.
+void report_shard(const experiment::UnitStore& store, const StorePlan& plan, bool json,
+                  bool quiet) {
+    if (json) {
+        std::cout << nlohmann::ordered_json{{"shard", plan.shard},
+                                            {"shards", plan.shards},
+                                            {"units", store.size()},
+                                            {"output", plan.path}}
+                         .dump()
+                  << '\n';
+        return;
+    }
+    std::cout << "shard " << plan.shard << "/" << plan.shards << ": " << store.size()
+              << " units in " << plan.path << '\n';
+    if (!quiet)
+        std::cerr << "merge the " << plan.shards
+                  << " partial files with `essaim merge PART... -o FILE`\n";
 }
 
 }  // namespace essaim::cli

@@ -33,6 +33,10 @@ StorePlan store_plan(const boost::program_options::variables_map& vm, const std:
 experiment::UnitStore open_store(const StorePlan& plan,
                                  const std::map<std::string, std::string>& meta);
 
+// After a shard: what its partial file holds (one JSON object with `json`), and, on stderr unless
+// quiet, how to finish.
+void report_shard(const experiment::UnitStore& store, const StorePlan& plan, bool json, bool quiet);
+
 // Removes a store file and SQLite's companions (-wal, -shm) once its units are in the output.
 void remove_store(const std::string& path);
 

@@ -17,26 +17,12 @@
 #include "sim/progress.hpp"
 #include "sim/run_loop.hpp"
 #include "sim/sha256.hpp"
+#include "sim/variable_attributes.hpp"
 
 namespace essaim::experiment {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-std::vector<std::string> names_of(const std::vector<VariableInfo>& variables,
-                                  std::string VariableInfo::*field) {
-    std::vector<std::string> names;
-    for (const auto& v : variables) names.push_back(v.*field);
-    return names;
-}
-
-void describe_variables(const hdf5::Object& object, std::string_view names_attribute,
-                        const std::vector<VariableInfo>& variables) {
-    object.set_attr_strings(names_attribute, names_of(variables, &VariableInfo::name));
-    object.set_attr_strings("units", names_of(variables, &VariableInfo::unit));
-    object.set_attr_strings("labels_en", names_of(variables, &VariableInfo::label_en));
-    object.set_attr_strings("labels_fr", names_of(variables, &VariableInfo::label_fr));
-}
 
 std::vector<std::string> rows_with_total(const ModelScenario& scenario) {
     std::vector<std::string> names = scenario.units();

@@ -13,23 +13,10 @@
 #include "sim/progress.hpp"
 #include "sim/run_loop.hpp"
 #include "sim/sha256.hpp"
+#include "sim/variable_attributes.hpp"
 
 namespace essaim::experiment {
 namespace {
-
-std::vector<std::string> names_of(const std::vector<VariableInfo>& variables,
-                                  std::string VariableInfo::*field) {
-    std::vector<std::string> names;
-    for (const auto& v : variables) names.push_back(v.*field);
-    return names;
-}
-
-void describe_kpis(const hdf5::Object& object, const std::vector<VariableInfo>& kpis) {
-    object.set_attr_strings("kpis", names_of(kpis, &VariableInfo::name));
-    object.set_attr_strings("units", names_of(kpis, &VariableInfo::unit));
-    object.set_attr_strings("labels_en", names_of(kpis, &VariableInfo::label_en));
-    object.set_attr_strings("labels_fr", names_of(kpis, &VariableInfo::label_fr));
-}
 
 // Settings are stored one line each ("key=value") in the store's meta and the fingerprint.
 std::string settings_text(const std::vector<SweepPoint>& points) {
@@ -80,7 +67,7 @@ void write_statistics(const hdf5::Group& root, const Sweep& sweep, const SweepRe
     }
     const auto summary = root.create_group("summary").write_array(
         "kpis", summary_values, {r.points, rows, n_kpis, kKpiStatistics.size()});
-    describe_kpis(summary, kpis);
+    describe_variables(summary, "kpis", kpis);
     summary.set_attr_strings("territories", r.rows);
     summary.set_attr_strings("statistics", {kKpiStatistics.begin(), kKpiStatistics.end()});
     summary.set_attr_string("dimensions", "point,territory,kpi,statistic");
@@ -223,7 +210,7 @@ SweepResult Sweep::reduce(const std::function<std::vector<std::uint8_t>(std::uin
             file.create_group("replications")
                 .write_array("kpis", result.replication_kpis,
                              {points_.size(), options_.replications, rows, result.n_kpis});
-        describe_kpis(kpis, model_.kpis());
+        describe_variables(kpis, "kpis", model_.kpis());
         kpis.set_attr_strings("territories", result.rows);
         kpis.set_attr_string("dimensions", "point,replication,territory,kpi");
         write_statistics(file, *this, result);

@@ -27,30 +27,9 @@ void SurvivalTally::add(const SurvivalTally& other) {
 
 namespace {
 
-// Version 1 of the unit layout; a change of layout changes this and the stores' fingerprints.
+// The unit layout; decode() refuses another version (a store written by an older essaim).
 constexpr std::uint32_t kMagic = 0x55534d45;  // "EMSU"
 constexpr std::uint32_t kVersion = 2;         // 2: series shuffled and LZ4-compressed
-
-// HDF5's byte shuffle (byte k of every float, for k = 0..3 in turn) and back: it puts the slowly
-// varying exponent bytes together, which is what makes the series compress.
-std::vector<std::uint8_t> shuffle(std::span<const float> values) {
-    const std::size_t n = values.size();
-    std::vector<std::uint8_t> out(n * sizeof(float));
-    const auto* bytes = reinterpret_cast<const std::uint8_t*>(values.data());
-    for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t k = 0; k < sizeof(float); ++k)
-            out[k * n + i] = bytes[i * sizeof(float) + k];
-    return out;
-}
-
-std::vector<float> unshuffle(const std::vector<std::uint8_t>& shuffled, std::size_t n) {
-    std::vector<float> values(n);
-    auto* out = reinterpret_cast<std::uint8_t*>(values.data());
-    for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t k = 0; k < sizeof(float); ++k)
-            out[i * sizeof(float) + k] = shuffled[k * n + i];
-    return values;
-}
 
 // LZ4 rather than zlib for the store: it compresses the shuffled series about 5 times faster
 // (zlib took a third of an ensemble's time); the file's slabs are deflated when written.
@@ -188,7 +167,7 @@ std::vector<std::uint8_t> encode(const UnitResult& unit, bool compress_series) {
     const bool compress = compress_series && !unit.series.empty();
     w.put<std::uint8_t>(compress ? 1 : 0);
     if (compress)
-        w.put_vector(lz4_compress(shuffle(unit.series)));
+        w.put_vector(lz4_compress(hdf5::shuffle(unit.series)));
     else
         w.put_vector(unit.series);
     put_survival(w, unit.survival);
@@ -256,7 +235,7 @@ std::vector<float> decompress_series(const DecodedUnit& unit) {
                                          static_cast<int>(shuffled.size()));
     if (size != static_cast<int>(shuffled.size()))
         throw CorruptUnit("unit result: daily series cannot be decompressed");
-    return unshuffle(shuffled, n);
+    return hdf5::unshuffle(shuffled);
 }
 
 }  // namespace essaim::experiment

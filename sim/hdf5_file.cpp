@@ -384,14 +384,28 @@ std::string library_version() {
 
 // ---- Slabs
 
-std::vector<std::uint8_t> compress_slab(std::span<const float> values, int level) {
-    // HDF5's shuffle filter: byte k of every element, for k = 0..3 in turn.
+std::vector<std::uint8_t> shuffle(std::span<const float> values) {
     const std::size_t n = values.size();
     std::vector<std::uint8_t> shuffled(n * sizeof(float));
     const auto* bytes = reinterpret_cast<const std::uint8_t*>(values.data());
     for (std::size_t i = 0; i < n; ++i)
         for (std::size_t k = 0; k < sizeof(float); ++k)
             shuffled[k * n + i] = bytes[i * sizeof(float) + k];
+    return shuffled;
+}
+
+std::vector<float> unshuffle(std::span<const std::uint8_t> shuffled) {
+    const std::size_t n = shuffled.size() / sizeof(float);
+    std::vector<float> values(n);
+    auto* out = reinterpret_cast<std::uint8_t*>(values.data());
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t k = 0; k < sizeof(float); ++k)
+            out[i * sizeof(float) + k] = shuffled[k * n + i];
+    return values;
+}
+
+std::vector<std::uint8_t> compress_slab(std::span<const float> values, int level) {
+    std::vector<std::uint8_t> shuffled = shuffle(values);
     // Run-length deflate: after the shuffle, exponent and high mantissa bytes come in long runs,
     // which Z_RLE encodes several times faster than the default strategy, in a stream that any
     // inflate (HDF5's deflate filter) reads.

@@ -68,6 +68,11 @@ private:
     std::size_t slab_size_;
 };
 
+// HDF5's shuffle filter (byte k of every float, for k = 0..3 in turn: the slowly varying exponent
+// bytes come together, which is what makes the values compress) and its inverse.
+std::vector<std::uint8_t> shuffle(std::span<const float> values);
+std::vector<float> unshuffle(std::span<const std::uint8_t> shuffled);
+
 // Byte shuffle then zlib deflate of one slab, exactly as HDF5's filters would store it.
 std::vector<std::uint8_t> compress_slab(std::span<const float> values, int level = 1);
 

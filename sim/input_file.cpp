@@ -10,15 +10,6 @@
 namespace essaim {
 namespace {
 
-const char* kind_of(mode_t mode) {
-    if (S_ISDIR(mode)) return "a directory";
-    if (S_ISCHR(mode)) return "a character device";
-    if (S_ISBLK(mode)) return "a block device";
-    if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
-    if (S_ISSOCK(mode)) return "a socket";
-    return "not a regular file";
-}
-
 class FileDescriptor {
 public:
     explicit FileDescriptor(int fd) : fd_(fd) {}
@@ -40,13 +31,23 @@ using Kind = InputFileProblem::Kind;
 }
 
 void check(const struct stat& info, std::uintmax_t max_bytes) {
-    if (!S_ISREG(info.st_mode)) throw InputFileProblem(Kind::not_regular, kind_of(info.st_mode), 0);
+    if (!S_ISREG(info.st_mode))
+        throw InputFileProblem(Kind::not_regular, file_kind(info.st_mode), 0);
     const auto size = static_cast<std::uintmax_t>(info.st_size);
     if (size > max_bytes)
         throw InputFileProblem(Kind::too_large, std::to_string(size) + " bytes", size);
 }
 
 }  // namespace
+
+const char* file_kind(mode_t mode) {
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
 
 InputFileProblem::InputFileProblem(Kind kind, std::string what, std::uintmax_t bytes)
     : std::runtime_error(std::move(what)), kind(kind), bytes(bytes) {}

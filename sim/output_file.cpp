@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <utility>
 
+#include "sim/input_file.hpp"
 #include "sim/interrupt.hpp"
 
 namespace essaim::output {
@@ -36,15 +37,6 @@ std::string directory_of(const std::string& path) {
 std::size_t name_max(const std::string& directory) {
     const long limit = ::pathconf(directory.c_str(), _PC_NAME_MAX);
     return limit > 0 ? static_cast<std::size_t>(limit) : NAME_MAX;
-}
-
-const char* kind_of(mode_t mode) {
-    if (S_ISDIR(mode)) return "a directory";
-    if (S_ISCHR(mode)) return "a character device";
-    if (S_ISBLK(mode)) return "a block device";
-    if (S_ISFIFO(mode)) return "a FIFO";
-    if (S_ISSOCK(mode)) return "a socket";
-    return "not a regular file";
 }
 
 // The longest prefix of `text` of at most `bytes` bytes that does not cut a UTF-8 character.
@@ -90,7 +82,7 @@ void check_is_regular_or_new(const std::string& path) {
     if (is_link && ::stat(path.c_str(), &target) != 0) return;
     const mode_t mode = is_link ? target.st_mode : link.st_mode;
     if (S_ISREG(mode)) return;
-    throw PathError(in_quotes(path) + (is_link ? " is a link to " : " is ") + kind_of(mode) +
+    throw PathError(in_quotes(path) + (is_link ? " is a link to " : " is ") + file_kind(mode) +
                     ", not a regular file");
 }
 

@@ -22,6 +22,7 @@
 #include "sim/calendar.hpp"
 #include "sim/hdf5_file.hpp"
 #include "sim/sha256.hpp"
+#include "sim/variable_attributes.hpp"
 
 #define ESSAIM_STRINGIFY_(x) #x
 #define ESSAIM_STRINGIFY(x) ESSAIM_STRINGIFY_(x)
@@ -29,28 +30,12 @@
 namespace essaim::dest1 {
 namespace {
 
-std::vector<std::string> names_of(const std::vector<VariableInfo>& variables,
-                                  std::string VariableInfo::*field) {
-    std::vector<std::string> names;
-    names.reserve(variables.size());
-    for (const auto& variable : variables) names.push_back(variable.*field);
-    return names;
-}
-
 template <std::size_t N>
 std::vector<std::string> names_of(const std::array<const char*, N>& names) {
     return {names.begin(), names.end()};
 }
 
 }  // namespace
-
-void describe_variables(const hdf5::Object& object, std::string_view names_attribute,
-                        const std::vector<VariableInfo>& variables) {
-    object.set_attr_strings(names_attribute, names_of(variables, &VariableInfo::name));
-    object.set_attr_strings("units", names_of(variables, &VariableInfo::unit));
-    object.set_attr_strings("labels_en", names_of(variables, &VariableInfo::label_en));
-    object.set_attr_strings("labels_fr", names_of(variables, &VariableInfo::label_fr));
-}
 
 hdf5::Group write_manifest(const hdf5::Group& root, const Scenario& scenario,
                            const RunManifest& manifest, const Calendar& calendar,

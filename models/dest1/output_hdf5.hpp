@@ -17,8 +17,8 @@ using experiment::kOutputSchemaVersion;
 // Provenance of a run, stored as attributes of /manifest (shared by every model).
 using RunManifest = experiment::Manifest;
 
-// Parts shared by every file kind (run, ensemble, sweep): /manifest attributes, the /territories
-// table, and a variable list's names, units and labels as parallel string-array attributes.
+// Parts shared by every file kind (run, ensemble, sweep): /manifest attributes and the
+// /territories table (variables are described by sim/variable_attributes.hpp).
 hdf5::Group write_manifest(const hdf5::Group& root, const Scenario& scenario,
                            const RunManifest& manifest, const Calendar& calendar,
                            bool record_agents);
@@ -28,8 +28,6 @@ hdf5::Group write_territories(const hdf5::Group& root, const Scenario& scenario,
 // /rollout: when and why each territory opened (decisions of plan_rollout, one per territory).
 void write_rollout(const hdf5::Group& root, const Scenario& scenario,
                    const std::vector<RolloutDecision>& decisions, double max_run_rate);
-void describe_variables(const hdf5::Object& object, std::string_view names_attribute,
-                        const std::vector<VariableInfo>& variables);
 
 // Throws std::runtime_error naming the path on any failure; no partial file is left behind.
 void write_run_hdf5(const std::string& path, const Scenario& scenario, const RunResult& result,
