@@ -24,6 +24,7 @@ int models_command(const std::vector<std::string>& args);
 int merge_command(const std::vector<std::string>& args);
 int sa_command(const std::vector<std::string>& args);
 int design_command(const std::vector<std::string>& args);
+int calibrate_command(const std::vector<std::string>& args);
 int describe_command(const std::vector<std::string>& args);
 // `run` of a model other than Dest1 (apps/model_commands.cpp), chosen by runs_another_model().
 bool runs_another_model(const std::vector<std::string>& args);

@@ -252,7 +252,7 @@ void check_memory(std::uint64_t estimate, std::uint64_t limit, const std::string
 
 std::vector<std::string> input_paths(const po::variables_map& vm) {
     std::vector<std::string> inputs;
-    for (const char* name : {"scenario", "design"})
+    for (const char* name : {"scenario", "design", "space", "targets"})
         if (vm.count(name) && vm[name].value().type() == typeid(std::string))
             inputs.push_back(vm[name].as<std::string>());
     return inputs;

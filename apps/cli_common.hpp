@@ -62,8 +62,8 @@ std::string gib_text(std::uint64_t bytes);
 
 // ---- Output files (docs/RELIABILITY.md)
 
-// The files a command reads that an output must not overwrite: the positional "scenario" and
-// --design, when present.
+// The files a command reads that an output must not overwrite: the positional "scenario",
+// --design, --space and --targets, when present.
 std::vector<std::string> input_paths(const boost::program_options::variables_map& vm);
 // Refuses (UsageError, "<option>: ...") an output path that is empty, not a regular file, one of
 // `inputs` or in a missing directory; IoError if its directory is not writable. Then registers

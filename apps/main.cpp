@@ -34,6 +34,7 @@ Commands:
   merge PART...       the result file of an ensemble or sweep computed in shards
   sa SCENARIO         sensitivity analysis: Sobol' indices, Morris screening, PRCC
   design SCENARIO     the design points of an analysis, as CSV
+  calibrate SCENARIO  ABC-SMC calibration against observed figures, predictive check
   models              list the models (dest1, and analytic test models)
   describe MODEL      a model's parameter registry, KPIs and daily series
 
@@ -83,6 +84,7 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
         if (command == "merge") return cli::merge_command(args);
         if (command == "sa") return cli::sa_command(args);
         if (command == "design") return cli::design_command(args);
+        if (command == "calibrate") return cli::calibrate_command(args);
         if (command == "describe") return cli::describe_command(args);
         if (command == "validate") return cli::validate_command(args);
         if (command == "export") return cli::export_command(args);

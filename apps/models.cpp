@@ -13,6 +13,7 @@ const experiment::ModelRegistry& models() {
         r.add(dest1::make_model());
         r.add(analytic::make_ishigami());
         r.add(analytic::make_sobol_g());
+        r.add(analytic::make_binomial());
         return r;
     }();
     return registry;

@@ -53,6 +53,7 @@ void compute(UnitStore* store, const std::vector<std::uint64_t>& missing, int th
              Progress* progress) {
     compute_into(*store, missing, threads, unit, progress);
 }
+void broadcast(std::vector<std::uint8_t>&) {}
 
 #else
 
@@ -260,6 +261,18 @@ void compute(UnitStore* store, const std::vector<std::uint64_t>& missing, int th
     else
         work(threads, unit);
     polite_barrier();
+}
+
+void broadcast(std::vector<std::uint8_t>& bytes) {
+    if (size() == 1) return;
+    std::uint64_t n = bytes.size();
+    MPI_Bcast(&n, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+    bytes.resize(n);
+    // In pieces below INT_MAX bytes: MPI counts are ints.
+    constexpr std::uint64_t kPiece = 1u << 30;
+    for (std::uint64_t at = 0; at < n; at += kPiece)
+        MPI_Bcast(bytes.data() + at, static_cast<int>(std::min(kPiece, n - at)), MPI_BYTE, 0,
+                  MPI_COMM_WORLD);
 }
 
 #endif

@@ -46,4 +46,8 @@ void compute(UnitStore* store, const std::vector<std::uint64_t>& missing, int th
              const std::function<std::vector<std::uint8_t>(std::uint64_t)>& unit,
              Progress* progress);
 
+// Rank 0's `bytes` on every rank (nothing to do without MPI): the results a sequential algorithm
+// (a calibration's generations) needs on every rank to decide its next units identically.
+void broadcast(std::vector<std::uint8_t>& bytes);
+
 }  // namespace essaim::experiment::distributed

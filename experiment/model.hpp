@@ -67,6 +67,11 @@ public:
     virtual UnitResult run(const ModelScenario& scenario, std::uint64_t seed,
                            std::uint64_t replication, const UnitRequest& request) const = 0;
 
+    // The scenario key of the run's last day (Dest1: "scenario.end"), which a calibration sets to
+    // cut runs at the date a figure was observed; "" for a model without dates. Setting it to an
+    // earlier date must leave every day before it unchanged (the run is causal).
+    virtual std::string end_key() const { return ""; }
+
     // The engines run() accepts in UnitRequest::engine ("" always: the default).
     virtual std::vector<std::string> engines() const { return {}; }
 

@@ -1,5 +1,6 @@
 #include "models/analytic/analytic.hpp"
 
+#include <boost/random/binomial_distribution.hpp>
 #include <cmath>
 #include <numbers>
 #include <string>
@@ -196,8 +197,47 @@ private:
     std::vector<ParameterInfo> registry_;
 };
 
+// A calibration check with a known posterior: successes ~ Binomial(trials, p). With a uniform
+// prior on p and an exact match on k successes, the posterior is Beta(k + 1, trials - k + 1).
+class Binomial final : public FlatModel {
+public:
+    Binomial()
+        : FlatModel("binomial",
+                    "successes ~ Binomial(trials, p) (calibration test: known posterior)") {
+        registry_.push_back(number("p", 0, 1, "0.5", "probability of a success",
+                                   "probabilité d'un succès"));
+        ParameterInfo trials = number("trials", 0, 1e6, "50", "number of trials",
+                                      "nombre d'essais");
+        trials.type = ParameterInfo::Type::integer;
+        registry_.push_back(trials);
+    }
+    const std::vector<ParameterInfo>& parameters() const override { return registry_; }
+    const std::vector<VariableInfo>& kpis() const override {
+        static const std::vector<VariableInfo> kpis{
+            {"successes", "", "number of successes", "nombre de succès"}};
+        return kpis;
+    }
+
+private:
+    std::shared_ptr<FlatScenario> read(const TomlNode& document) const override {
+        return read_flat_scenario(document, registry_, name_);
+    }
+    double y(const FlatScenario& s, std::uint64_t seed, std::uint64_t replication) const override {
+        const RandomSource random(seed, replication);
+        RandomStream stream(random, {0, 1, 0, 0});
+        // Boost.Random's sampler (inversion for small means, BTRD above): exact, and the same
+        // numbers for the same stream on every platform.
+        boost::random::binomial_distribution<long> successes(
+            static_cast<long>(std::llround(s.number("trials"))), s.number("p"));
+        return static_cast<double>(successes(stream));
+    }
+
+    std::vector<ParameterInfo> registry_;
+};
+
 }  // namespace
 
+std::shared_ptr<const experiment::Model> make_binomial() { return std::make_shared<Binomial>(); }
 std::shared_ptr<const experiment::Model> make_ishigami() { return std::make_shared<Ishigami>(); }
 std::shared_ptr<const experiment::Model> make_sobol_g() { return std::make_shared<SobolG>(); }
 

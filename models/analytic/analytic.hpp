@@ -14,5 +14,6 @@ namespace essaim::analytic {
 
 std::shared_ptr<const experiment::Model> make_ishigami();
 std::shared_ptr<const experiment::Model> make_sobol_g();
+std::shared_ptr<const experiment::Model> make_binomial();
 
 }  // namespace essaim::analytic

@@ -30,6 +30,8 @@ double read_number(const TomlNode& node, const ParameterInfo& p, const std::stri
     const double x = node.kind == Kind::integer ? static_cast<double>(node.integer) : node.floating;
     if (!number || !in_range(p, x))
         throw TomlError(node.where, key, expected(p) + ", got " + node.describe());
+    if (p.type == ParameterInfo::Type::integer && x != std::floor(x))
+        throw TomlError(node.where, key, "expected a whole number, got " + node.describe());
     return x;
 }
 

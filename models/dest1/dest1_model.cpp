@@ -84,6 +84,7 @@ public:
     }
 
     std::vector<std::string> engines() const override { return {"event", "daily"}; }
+    std::string end_key() const override { return "scenario.end"; }
 
     std::uint64_t estimate_run_bytes(const experiment::ModelScenario& scenario,
                                      const experiment::UnitRequest& request) const override {

@@ -17,7 +17,7 @@ from e2e import REPO, DOCKING, essaim, check, finish
 def models_and_describe():
     r = essaim("models", "--json")
     names = [m["name"] for m in json.loads(r.stdout)["models"]]
-    check(r.returncode == 0 and names == ["dest1", "ishigami", "sobol-g"], f"models: {names}")
+    check(r.returncode == 0 and names == ["dest1", "ishigami", "sobol-g", "binomial"], f"models: {names}")
     r = essaim("models")
     check(r.returncode == 0 and all(n in r.stdout for n in names), "models text")
 
