@@ -636,10 +636,92 @@ void export_sa_outputs(Export& out) {
     out.done("outputs.csv", *file);
 }
 
+// ---- essaim-calibration
+
+// generations.csv: generation, tolerance, proposals, simulations, acceptance_rate,
+// effective_sample_size (one row per generation).
+void export_calibration_generations(Export& out) {
+    const auto& reader = out.reader();
+    const std::vector<std::string> columns{"tolerance", "proposals", "simulations",
+                                           "acceptance_rate", "effective_sample_size"};
+    std::vector<hdf5::Array> values;
+    for (const auto& c : columns) values.push_back(reader.read_array("/generations/" + c));
+    std::vector<std::string> header{"generation"};
+    header.insert(header.end(), columns.begin(), columns.end());
+    auto file = out.open("generations.csv", header);
+    for (std::size_t g = 0; g < values.front().values.size(); ++g) {
+        file->index(g);
+        for (const auto& v : values) file->number(v.values.at(g));
+        file->end_row();
+    }
+    out.done("generations.csv", *file);
+}
+
+// particles.csv: generation, particle, weight, parameter, value (every generation).
+void export_calibration_particles(Export& out) {
+    const auto& reader = out.reader();
+    const auto names = reader.read_strings("/space/names");
+    const std::size_t d = names.size();
+    const std::size_t generations = reader.read_array("/generations/tolerance").values.size();
+    auto file = out.open("particles.csv", {"generation", "particle", "weight", "parameter", "value"});
+    for (std::size_t g = 0; g < generations; ++g) {
+        const std::string group = "/generations/" + std::to_string(g);
+        const hdf5::Array weights = reader.read_array(group + "/weights");
+        const hdf5::Array x = read_shaped(reader, group + "/parameters", {weights.values.size(), d});
+        for (std::size_t p = 0; p < weights.values.size(); ++p)
+            for (std::size_t i = 0; i < d; ++i) {
+                file->index(g).index(p).number(weights.values[p]).text(names[i]);
+                file->number(x.values[p * d + i]);
+                file->end_row();
+            }
+    }
+    out.done("particles.csv", *file);
+}
+
+// posterior.csv: parameter, statistic (mean, sd, q05, q50, q95), value.
+// predictive.csv: target, kpi, date, observed, scale, statistic (mean, sd, q05, q50, q95,
+// share_below), value.
+void export_calibration_summaries(Export& out) {
+    const auto& reader = out.reader();
+    const std::vector<std::string> statistics{"mean", "sd", "q05", "q50", "q95"};
+    const auto names = reader.read_strings("/space/names");
+    const hdf5::Array posterior =
+        read_shaped(reader, "/posterior/summary", {names.size(), statistics.size()});
+    auto file = out.open("posterior.csv", {"parameter", "statistic", "value"});
+    for (std::size_t i = 0; i < names.size(); ++i)
+        for (std::size_t k = 0; k < statistics.size(); ++k) {
+            file->text(names[i]).text(statistics[k]).number(posterior.values[i * statistics.size() + k]);
+            file->end_row();
+        }
+    out.done("posterior.csv", *file);
+    const auto targets = reader.read_strings("/targets/names");
+    const auto kpis = reader.read_strings("/targets/kpis");
+    const auto dates = reader.read_strings("/targets/dates");
+    const hdf5::Array values = reader.read_array("/targets/values");
+    const hdf5::Array scales = reader.read_array("/targets/scales");
+    const hdf5::Array summary =
+        read_shaped(reader, "/predictive/summary", {targets.size(), statistics.size()});
+    const hdf5::Array below = reader.read_array("/predictive/share_below");
+    auto pred = out.open("predictive.csv",
+                         {"target", "kpi", "date", "observed", "scale", "statistic", "value"});
+    for (std::size_t t = 0; t < targets.size(); ++t)
+        for (std::size_t k = 0; k <= statistics.size(); ++k) {
+            pred->text(targets[t]).text(kpis.at(t)).text(dates.at(t));
+            pred->number(values.values.at(t)).number(scales.values.at(t));
+            if (k < statistics.size())
+                pred->text(statistics[k]).number(summary.values[t * statistics.size() + k]);
+            else
+                pred->text("share_below").number(below.values.at(t));
+            pred->end_row();
+        }
+    out.done("predictive.csv", *pred);
+}
+
 int export_command(const std::vector<std::string>& args) {
     constexpr const char* usage =
         "Usage: essaim export FILE.h5 --csv DIR [--json] [--with-replication-series] [--quiet]\n\n"
-        "Writes the tables of an essaim result file (run, ensemble or sweep) as tidy CSV files in\n"
+        "Writes the tables of an essaim result file (run, ensemble, sweep, sa or calibration) as\n"
+        "tidy CSV files in "
         "DIR, created if missing (its parent must exist); lists the files written on stdout.\n"
         "Files and columns: docs/OUTPUT.md, \"CSV export\". NaN is written as NA.";
     po::options_description options("Options");
@@ -682,10 +764,11 @@ int export_command(const std::vector<std::string>& args) {
             throw BadInput("'" + path + "' is not an essaim result file (no `schema` attribute)");
         const std::string schema = reader.attr_string("/", "schema");
         static const std::set<std::string> known{"essaim-run", "essaim-ensemble", "essaim-sweep",
-                                                 "essaim-sa"};
+                                                 "essaim-sa", "essaim-calibration"};
         if (!known.count(schema))
             throw BadInput("'" + path + "': unknown schema '" + schema +
-                           "' (expected essaim-run, essaim-ensemble, essaim-sweep or essaim-sa)");
+                           "' (expected essaim-run, essaim-ensemble, essaim-sweep, essaim-sa or "
+                           "essaim-calibration)");
         const double version = reader.has_attr("/", "schema_version")
                                    ? reader.attr_double("/", "schema_version")
                                    : std::nan("");
@@ -699,7 +782,11 @@ int export_command(const std::vector<std::string>& args) {
         out.prepare();
         export_manifest(out);
         if (reader.exists("/territories")) export_territories(out);
-        if (schema == "essaim-sa") {
+        if (schema == "essaim-calibration") {
+            export_calibration_generations(out);
+            export_calibration_particles(out);
+            export_calibration_summaries(out);
+        } else if (schema == "essaim-sa") {
             export_sa_indices(out);
             export_sa_design(out);
             export_sa_outputs(out);
