@@ -75,7 +75,9 @@ experiment::CalibrationOptions options_of(const po::variables_map& vm, const Set
     if (!(o.quantile > 0 && o.quantile < 1)) throw UsageError("--quantile: expected a share in (0, 1)");
     if (!(o.min_acceptance > 0 && o.min_acceptance <= 1))
         throw UsageError("--min-acceptance: expected a share in (0, 1]");
-    if (o.max_generations < 1) throw UsageError("--max-generations must be at least 1");
+    if (o.max_generations < 1 || o.max_generations >= experiment::kPredictiveGeneration)
+        throw UsageError("--max-generations: expected 1 to " +
+                         std::to_string(experiment::kPredictiveGeneration - 1));
     if (o.max_simulations > 0 && o.max_simulations < o.particles * o.replications)
         throw UsageError("--max-simulations: the first generation alone needs particles x "
                          "replications = " + std::to_string(o.particles * o.replications) + " runs");
@@ -173,6 +175,7 @@ int calibrate_command(const std::vector<std::string>& args) {
     add_store_options(options);
     po::variables_map vm;
     if (!parse(args, options, usage, vm, {"scenario"}, 0)) return kOk;
+    const CommandClock clock;
     if (!vm.count("targets")) throw UsageError("missing --targets FILE");
     if (vm.count("shard"))
         throw UsageError("--shard: a calibration's generations depend on each other, so it cannot "
@@ -195,18 +198,31 @@ int calibrate_command(const std::vector<std::string>& args) {
         return kOk;
     }
     const StorePlan plan = store_plan(vm, output);
-    experiment::UnitStore store = open_store(plan, calibration->store_meta());
-    const experiment::CalibrationResult result = calibration->run(&store);
+    std::optional<experiment::UnitStore> store = open_store(plan, calibration->store_meta());
+    const experiment::CalibrationResult result = [&] {
+        try {
+            return calibration->run(&*store);
+        } catch (const TomlError&) {
+            // Targets that no run can compute: the runs are of no use to corrected targets (a
+            // different experiment), so the store goes too.
+            store.reset();
+            remove_store(plan.path);
+            throw;
+        }
+    }();
     if (!output.empty()) {
-        calibration->write(output, result,
-                           make_manifest("calibrate", args, o.seed, o.threads, now_utc_iso()));
+        experiment::Manifest manifest =
+            make_manifest("calibrate", args, o.seed, o.threads, clock.started_at);
+        manifest.engine = o.engine;
+        manifest.wall_seconds = clock.seconds();
+        calibration->write(output, result, manifest);
         remove_store(plan.path);
     }
     if (vm.count("json")) {
         std::cout << result_json(*calibration, result).dump() << '\n';
     } else {
-        std::cout << "Calibration (ABC-SMC) of " << s.model->name() << " " << s.base->name()
-                  << ": " << o.particles << " particles x " << o.replications << " replication"
+ std::cout << "Calibration (ABC-SMC) of " << s.model->name()
+                  << (s.base->name() != s.model->name() ? " " + s.base->name() : "") << ": " << o.particles << " particles x " << o.replications << " replication"
                   << (o.replications > 1 ? "s" : "") << ", " << calibration->space().size()
                   << " parameters, " << calibration->targets().size() << " targets\n";
         print_generations(std::cout, *calibration, result);

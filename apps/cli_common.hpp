@@ -4,6 +4,7 @@
 #include <boost/program_options.hpp>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,15 @@ std::string output_path(const boost::program_options::variables_map& vm,
                         const std::string& default_name);
 
 std::string now_utc_iso();
+// When a command started, for its manifest's started_at and wall_seconds (the seconds until its
+// file is written).
+struct CommandClock {
+    std::string started_at = now_utc_iso();
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    double seconds() const {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+};
 // `word` as one POSIX shell word (single-quoted unless it is made of safe characters only), so
 // that a stored command line can be pasted back into a shell.
 std::string shell_quote(const std::string& word);

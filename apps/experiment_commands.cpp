@@ -448,7 +448,7 @@ int ensemble_command(const std::vector<std::string>& args) {
     if (!vm.count("scenario") && !vm.count("model"))
         throw UsageError("missing SCENARIO (or --model NAME for a model with defaults)");
     const CommonOptions common = common_options(vm);
-    const std::string started_at = now_utc_iso();
+    const CommandClock clock;
     const auto [model, scenario] = load_for(
         vm, vm.count("scenario") ? vm["scenario"].as<std::string>() : "", overrides_of(vm));
     experiment::EnsembleOptions eo;
@@ -472,8 +472,9 @@ int ensemble_command(const std::vector<std::string>& args) {
     std::optional<experiment::UnitStore> store = compute_units(ensemble, plan, common);
     if (!store) return kOk;
     experiment::Manifest manifest =
-        make_manifest("ensemble", args, eo.seed, eo.threads, started_at);
+        make_manifest("ensemble", args, eo.seed, eo.threads, clock.started_at);
     manifest.engine = eo.engine;
+    manifest.wall_seconds = clock.seconds();
     experiment::EnsembleResult result;
     try {
         result =
@@ -652,6 +653,7 @@ int sweep_command(const std::vector<std::string>& args) {
     add_store_options(options);
     po::variables_map vm;
     if (!parse(args, options, usage, vm, {"scenario"}, 0)) return kOk;
+    const CommandClock clock;
     if (!vm.count("scenario") && !vm.count("model"))
         throw UsageError("missing SCENARIO (or --model NAME for a model with defaults)");
     const CommonOptions common = common_options(vm);
@@ -706,8 +708,9 @@ int sweep_command(const std::vector<std::string>& args) {
     std::optional<experiment::UnitStore> store = compute_units(sweep, plan, common);
     if (!store) return kOk;
     experiment::Manifest manifest =
-        make_manifest("sweep", args, so.seed, so.threads, now_utc_iso());
+        make_manifest("sweep", args, so.seed, so.threads, clock.started_at);
     manifest.engine = so.engine;
+    manifest.wall_seconds = clock.seconds();
     const experiment::SweepResult result =
         sweep.reduce([&](std::uint64_t id) { return store->get(id); }, output, manifest);
     if (!output.empty()) remove_store(plan.path);

@@ -201,6 +201,7 @@ int sa_command(const std::vector<std::string>& args) {
     add_max_memory_option(options);
     po::variables_map vm;
     if (!parse(args, options, usage, vm, {"scenario"}, 0)) return kOk;
+    const CommandClock clock;
     const Setup s = setup_of(vm);
     experiment::SaOptions o = sa_options(vm, s);
     o.replications = vm["replications"].as<std::uint64_t>();
@@ -242,7 +243,11 @@ int sa_command(const std::vector<std::string>& args) {
     const experiment::SaResult result =
         sa->analyse([&](std::uint64_t id) { return store.get(id); });
     if (!output.empty()) {
-        sa->write(output, result, make_manifest("sa", args, o.seed, o.threads, now_utc_iso()));
+        experiment::Manifest manifest =
+            make_manifest("sa", args, o.seed, o.threads, clock.started_at);
+        manifest.engine = o.engine;
+        manifest.wall_seconds = clock.seconds();
+        sa->write(output, result, manifest);
         remove_store(plan.path);
     }
     if (vm.count("json")) {

@@ -86,8 +86,18 @@ Calibration::Calibration(const Model& model, std::string base_text, std::string 
         throw std::invalid_argument("--quantile must lie in (0, 1)");
     if (!(options_.min_acceptance > 0 && options_.min_acceptance <= 1))
         throw std::invalid_argument("--min-acceptance must lie in (0, 1]");
-    if (options_.particles * options_.replications >= (1ull << kProposalBits) / 1024)
-        throw std::invalid_argument("too many particles x replications");
+    // Proposals of one generation, times replications, must fit below the generation's bits.
+    const double proposals_limit =
+        std::ceil(static_cast<double>(options_.particles) / options_.min_acceptance);
+    if (proposals_limit * static_cast<double>(options_.replications) >=
+        static_cast<double>(1ull << kProposalBits))
+        throw std::invalid_argument(
+            "--particles / --min-acceptance x --replications exceeds 2^40 runs in a generation");
+    // Generation numbers fill the unit ids' bits above kProposalBits, below the predictive
+    // check's.
+    if (options_.max_generations < 1 || options_.max_generations >= kPredictiveGeneration)
+        throw std::invalid_argument("--max-generations must lie in [1, " +
+                                    std::to_string(kPredictiveGeneration - 1) + "]");
     base_ = model_.load_text(base_text_, base_path_);
     resolve_targets(targets_, model_, *base_);
     if (std::any_of(targets_.begin(), targets_.end(), [](auto& t) { return t.dated; }) &&
@@ -338,6 +348,25 @@ std::optional<double> next_tolerance(const CalibrationGeneration& gen, std::uint
     return final_tolerance >= 0 ? std::max(below, final_tolerance) : below;
 }
 
+// Generation 0 has no run with a value for every target: bad input (exit 2), located at the
+// first target that no run could compute.
+[[noreturn]] void undefined_targets(const std::vector<CalibrationTarget>& targets,
+                                    const CalibrationGeneration& gen) {
+    const std::string why = " (a ratio with a zero denominator, or a KPI undefined at its date)";
+    const std::size_t s = targets.size();
+    for (std::size_t t = 0; t < s; ++t) {
+        bool defined = false;
+        for (std::size_t i = t; i < gen.simulated.size() && !defined; i += s)
+            defined = std::isfinite(gen.simulated[i]);
+        if (!defined)
+            throw TomlError(targets[t].kpi_where, targets[t].kpi_key,
+                            "no run drawn from the prior gave target '" + targets[t].name +
+                                "' a value" + why);
+    }
+    throw TomlError({targets.front().where.file, 0, 0}, "",
+                    "no run drawn from the prior gave a value to every target at once" + why);
+}
+
 }  // namespace
 
 CalibrationResult Calibration::run(UnitStore* store) const {
@@ -348,16 +377,16 @@ CalibrationResult Calibration::run(UnitStore* store) const {
         state.stored.insert(ids.begin(), ids.end());
     }
     CalibrationResult result;
-    result.generations.reserve(options_.max_generations);
+    // The kernel and state.previous point into the last generation; both are pointed again
+    // after every push_back, so a reallocation beyond this reserve leaves nothing dangling.
+    result.generations.reserve(std::min<std::size_t>(options_.max_generations, 64));
     const std::uint64_t r = options_.replications;
     double tolerance = kInfinity;
     for (std::size_t g = 0; g < options_.max_generations; ++g) {
         CalibrationGeneration gen;
         if (!run_generation(state, g, tolerance, store, gen)) break;
         if (g == 0 && !std::isfinite(*std::min_element(gen.distances.begin(), gen.distances.end())))
-            throw std::runtime_error(
-                "no run drawn from the prior gave a value for every target (a ratio with a zero "
-                "denominator, or a KPI undefined at its date): check the targets");
+            undefined_targets(targets_, gen);
         result.generations.push_back(std::move(gen));
         const CalibrationGeneration& last = result.generations.back();
         state.previous = &last.population;

@@ -52,6 +52,8 @@ void read_kpis(const TomlNode& table, const std::string& path, CalibrationTarget
     if ((kpi == nullptr) == (ratio == nullptr))
         throw TomlError(table.where, path,
                         "give either kpi (a KPI, or \"a / b\") or ratio = [\"a\", \"b\"]");
+    t.kpi_where = (kpi ? kpi : ratio)->where;
+    t.kpi_key = path + (kpi ? ".kpi" : ".ratio");
     if (kpi) {
         const std::string text = string_of(*kpi, path + ".kpi");
         const auto slash = text.find('/');
@@ -79,6 +81,7 @@ void read_dates(const TomlNode& table, const std::string& path, CalibrationTarge
     if ((from == nullptr) != (to == nullptr))
         throw TomlError((from ? from : to)->where, path + (from ? ".from" : ".to"),
                         "a date range needs both from and to");
+    if (at || from) t.date_where = (at ? at : from)->where;
     if (at) {
         t.dated = true;
         t.from = t.to = date_of(*at, path + ".at");
@@ -99,6 +102,7 @@ CalibrationTarget read_target(const TomlNode& table, const std::string& path) {
     check_keys(table, path);
     CalibrationTarget t;
     t.where = table.where;
+    t.path = path;
     read_kpis(table, path, t);
     t.name = table.find("name") ? string_of(*table.find("name"), path + ".name") : t.kpi_text();
     read_dates(table, path, t);
@@ -151,7 +155,7 @@ std::size_t column_of(const std::string& reference, const CalibrationTarget& t,
         if (dot <= prefix.size() || it == units.end()) {
             std::string message = "no territory '" + unit + "' in the scenario";
             if (auto best = closest_name(unit, units)) message += ", did you mean '" + *best + "'?";
-            throw TomlError(t.where, t.name, message);
+            throw TomlError(t.kpi_where, t.kpi_key, message + " (target '" + t.name + "')");
         }
         row = static_cast<std::size_t>(it - units.begin());
         kpi = reference.substr(dot + 1);
@@ -162,7 +166,8 @@ std::size_t column_of(const std::string& reference, const CalibrationTarget& t,
     for (const auto& v : kpis) names.push_back(v.name);
     std::string message = "the " + model.name() + " model has no KPI '" + kpi + "'";
     if (auto best = closest_name(kpi, names)) message += ", did you mean '" + *best + "'?";
-    throw TomlError(t.where, t.name, message + " (essaim describe " + model.name() + ")");
+    throw TomlError(t.kpi_where, t.kpi_key,
+                    message + " (essaim describe " + model.name() + "; target '" + t.name + "')");
 }
 
 }  // namespace
@@ -190,13 +195,16 @@ void resolve_targets(std::vector<CalibrationTarget>& targets, const Model& model
         t.numerator_column = column_of(t.numerator, t, model, units);
         if (!t.denominator.empty()) t.denominator_column = column_of(t.denominator, t, model, units);
         if (!t.dated) continue;
+        const std::string key = t.path + (t.from == t.to ? ".at" : ".from");
         if (dates.empty())
-            throw TomlError(t.where, t.name,
-                            "the " + model.name() + " model has no dates: leave out at/from/to");
+            throw TomlError(t.date_where, key,
+                            "the " + model.name() + " model has no dates: leave out at/from/to "
+                            "(target '" + t.name + "')");
         if (to_iso(t.from) < dates.front() || to_iso(t.to) > dates.back())
-            throw TomlError(t.where, t.name,
+            throw TomlError(t.date_where, key,
                             "expected dates within the scenario's run, " + dates.front() + " to " +
-                                dates.back() + ", got " + t.date_text());
+                                dates.back() + ", got " + t.date_text() + " (target '" + t.name +
+                                "')");
     }
 }
 

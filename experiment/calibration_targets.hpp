@@ -27,7 +27,10 @@ struct CalibrationTarget {
     bool dated = false;
     Date from, to;
     double value = 0, scale = 1;
-    SourcePosition where;
+    SourcePosition where;                 // the [[target]] table
+    SourcePosition kpi_where, date_where;  // its kpi/ratio and at/from values
+    std::string path;                      // "target.N", for messages
+    std::string kpi_key;                   // "target.N.kpi" or "target.N.ratio"
     // Columns of a unit's KPI array (row x KPI, the total row last), set by resolve_targets.
     std::size_t numerator_column = 0, denominator_column = 0;
 

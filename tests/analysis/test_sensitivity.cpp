@@ -113,7 +113,7 @@ TEST_CASE("sensitivity: the Latin hypercube hits every stratum of every dimensio
     CHECK_THROWS_AS(latin_hypercube(3, 0, 1), std::invalid_argument);
 }
 
-TEST_CASE("sensitivity: Latin hypercube points are uniform within their strata; maximin helps") {
+TEST_CASE("sensitivity: Latin hypercube points are uniform within their strata, maximin helps") {
     // Position within the stratum, n x - floor(n x), pooled over 400 designs of 25 x 4: uniform
     // on (0, 1), checked in 20 bins (Pearson's chi-square at the kZ level).
     std::vector<double> counts(20, 0);

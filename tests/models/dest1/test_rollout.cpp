@@ -92,7 +92,7 @@ TEST_CASE(
     CHECK(plan.max_run_rate <= s.rollout.budget_per_year);
 }
 
-TEST_CASE("dates: candidates open on their own dates; budget only reported") {
+TEST_CASE("dates: candidates open on their own dates, budget only reported") {
     Scenario s = essaimage(RolloutPolicy::dates);
     s.territories[1].open = Date{2021, 1, 1};
     const RolloutPlan plan = plan_rollout(s);
