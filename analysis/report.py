@@ -204,6 +204,7 @@ UNIT_OF_KPI = {
     "employed_6m_after_exit": "ratio", "employed_12m_after_exit": "ratio",
     "mean_waiting_days": "days", "capacity_utilisation": "ratio", "total_cost": "EUR",
     "cost_per_entry": "EUR", "cost_per_positive_exit": "EUR",
+    "entrants_with_job": "persons", "share_entrants_with_job": "ratio",
 }
 REQUIRED_VARIABLES = ["pool", "waiting", "remob", "employed", "admitted", "job_starts", "dropouts",
                       "exits_positive", "exits_neutral", "capacity"]

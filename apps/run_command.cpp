@@ -148,7 +148,9 @@ void print_summary(std::ostream& out, const dest1::Scenario& scenario,
         << ", dropouts " << cell(k[kKpiDropouts], 0) << ", neutral exits "
         << cell(k[kKpiExitsNeutral], 0) << "; median days to first job "
         << cell(k[kKpiMedianDaysToFirstJob], 1) << ", job within 90 days "
-        << cell(k[kKpiShareJobWithin90d], 3) << "; employed 6 / 12 months after exit "
+        << cell(k[kKpiShareJobWithin90d], 3) << "; entrants with a job "
+        << cell(k[kKpiEntrantsWithJob], 0) << " (" << cell(k[kKpiShareEntrantsWithJob], 3)
+        << "); employed 6 / 12 months after exit "
         << cell(k[kKpiEmployed6mAfterExit], 3) << " / " << cell(k[kKpiEmployed12mAfterExit], 3)
         << "; mean wait " << cell(k[kKpiMeanWaitingDays], 1) << " days; total cost "
         << cell(k[kKpiTotalCost], 0) << " EUR, " << cell(k[kKpiCostPerEntry], 0)

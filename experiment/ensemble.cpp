@@ -122,15 +122,14 @@ private:
             throw StoreError("unit " + std::to_string(replication) +
                              " does not hold the daily series of this ensemble");
         std::vector<float> cells(plan_.cells);
+        const std::size_t day_size = units * v_n;
         for (std::size_t d = 0; d < plan_.days; ++d) {
             float* out = &cells[d * plan_.rows * v_n];
-            for (std::size_t v = 0; v < v_n; ++v) out[units * v_n + v] = 0;
-            for (std::size_t t = 0; t < units; ++t)
-                for (std::size_t v = 0; v < v_n; ++v) {
-                    const float x = values[(d * units + t) * v_n + v];
-                    out[t * v_n + v] = x;
-                    out[units * v_n + v] += x;
-                }
+            const float* day = &values[d * day_size];
+            std::copy_n(day, day_size, out);
+            const std::span<const float> previous =
+                d == 0 ? std::span<const float>() : std::span<const float>(day - day_size, day_size);
+            e_.model().series_total({day, day_size}, previous, {out + day_size, v_n});
         }
         if (plan_.keep_all) {
             std::copy(cells.begin(), cells.end(),

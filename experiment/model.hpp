@@ -4,8 +4,10 @@
 // description (name, parameter registry, KPIs, daily series), a way to turn a scenario file or
 // overrides into a validated immutable scenario, and one pure function: run(scenario, seed,
 // replication) -> unit result. The engine never knows which model it runs.
+#include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -71,6 +73,18 @@ public:
     // cut runs at the date a figure was observed; "" for a model without dates. Setting it to an
     // earlier date must leave every day before it unchanged (the run is causal).
     virtual std::string end_key() const { return ""; }
+
+    // The total row of one day of the daily series, which ensembles report beside the units:
+    // `day` holds the units' values of the day (unit x variable), `previous` those of the day
+    // before (empty on day 0), `total` receives one value per variable. By default each
+    // variable's sum over the units, in unit order (a model whose variables are not all counts,
+    // such as a mean per person, says how its total is formed).
+    virtual void series_total(std::span<const float> day, std::span<const float> previous,
+                              std::span<float> total) const {
+        (void)previous;
+        std::fill(total.begin(), total.end(), 0.0f);
+        for (std::size_t i = 0; i < day.size(); ++i) total[i % total.size()] += day[i];
+    }
 
     // The engines run() accepts in UnitRequest::engine ("" always: the default).
     virtual std::vector<std::string> engines() const { return {}; }

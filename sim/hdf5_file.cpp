@@ -277,6 +277,10 @@ Object Group::write_dataset(std::string_view name, std::span<const std::int64_t>
                          sizeof(std::int64_t));
 }
 
+Object Group::write_dataset(std::string_view name, std::span<const float> values) const {
+    return write_numeric(name, H5T_NATIVE_FLOAT, values.data(), values.size(), sizeof(float));
+}
+
 Object Group::write_dataset(std::string_view name, std::span<const double> values) const {
     return write_numeric(name, H5T_NATIVE_DOUBLE, values.data(), values.size(), sizeof(double));
 }

@@ -86,6 +86,7 @@ public:
     Object write_dataset(std::string_view name, std::span<const std::uint8_t> values) const;
     Object write_dataset(std::string_view name, std::span<const std::int32_t> values) const;
     Object write_dataset(std::string_view name, std::span<const std::int64_t> values) const;
+    Object write_dataset(std::string_view name, std::span<const float> values) const;
     Object write_dataset(std::string_view name, std::span<const double> values) const;
     Object write_strings(std::string_view name, const std::vector<std::string>& values) const;
 

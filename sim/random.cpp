@@ -1,5 +1,6 @@
 #include "sim/random.hpp"
 
+#include <boost/random/gamma_distribution.hpp>
 #include <boost/random/poisson_distribution.hpp>
 #include <stdexcept>
 #include <string>
@@ -11,6 +12,14 @@ std::int64_t poisson(RandomStream& stream, double mean) {
     if (!(mean <= 1e15))
         throw std::domain_error("poisson: mean " + std::to_string(mean) + " out of range");
     boost::random::poisson_distribution<std::int64_t, double> distribution(mean);
+    return distribution(stream);
+}
+
+double gamma_variate(RandomStream& stream, double shape, double scale) {
+    if (!(shape > 0.0) || !(scale > 0.0))
+        throw std::domain_error("gamma_variate: shape " + std::to_string(shape) + " and scale " +
+                                std::to_string(scale) + " must be > 0");
+    boost::random::gamma_distribution<double> distribution(shape, scale);
     return distribution(stream);
 }
 

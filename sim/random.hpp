@@ -85,4 +85,9 @@ private:
 // 64-bit count could no longer be trusted (scenario validation keeps means far below).
 std::int64_t poisson(RandomStream& stream, double mean);
 
+// Gamma(shape, scale) from a stream (mean shape x scale, variance shape x scale^2), by
+// Boost.Random's sampler (exact rejection methods: Cauchy envelope above shape 1, an exponential
+// one below). Throws std::domain_error unless shape > 0 and scale > 0.
+double gamma_variate(RandomStream& stream, double shape, double scale);
+
 }  // namespace essaim

@@ -84,6 +84,13 @@ public:
     }
 
     std::vector<std::string> engines() const override { return {"event", "daily"}; }
+
+    // Counts are summed; effective_contacts is averaged over the people active (outputs.hpp).
+    void series_total(std::span<const float> day, std::span<const float> previous,
+                      std::span<float> total) const override {
+        dest1::series_total(day.data(), previous.empty() ? nullptr : previous.data(),
+                            static_cast<int>(day.size() / kSeriesCount), total.data());
+    }
     std::string end_key() const override { return "scenario.end"; }
 
     std::uint64_t estimate_run_bytes(const experiment::ModelScenario& scenario,

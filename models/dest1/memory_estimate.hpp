@@ -8,12 +8,12 @@
 namespace essaim::dest1 {
 
 // Bytes the estimate counts for what the run keeps (docs/ESSAIMAGE.md, "Memory").
-// A person waiting: 15 bytes of columns, which may hold as many holes (people who gave up) as
-// people and grow by doubling. A person in the parcours: 76 bytes with the event engine's
-// budgets, growing by doubling.
-inline constexpr std::uint64_t kWaitingBytes = 64;
-inline constexpr std::uint64_t kActiveBytes = 160;
-inline constexpr std::uint64_t kAgentRowBytes = 112;  // a 37-byte row, kept twice, growth slack
+// A person waiting: 19 bytes of columns (employability included), which may hold as many holes
+// (people who gave up) as people and grow by doubling. A person in the parcours: 113 bytes with
+// the event engine's budgets and barrier thresholds, growing by doubling.
+inline constexpr std::uint64_t kWaitingBytes = 80;
+inline constexpr std::uint64_t kActiveBytes = 232;
+inline constexpr std::uint64_t kAgentRowBytes = 124;  // a 41-byte row, kept twice, growth slack
 inline constexpr std::uint64_t kProcessBaseBytes = 64ull << 20;  // program, libraries, buffers
 
 // Upper bounds on people, summed over the territories (counts, not bytes): waiting and active at

@@ -79,6 +79,10 @@ KpiValues finish_kpis(const KpiAccumulator& a, const DailySeries& series,
     k[kKpiTotalCost] = total_cost;
     k[kKpiCostPerEntry] = ratio(total_cost, a.entries);
     k[kKpiCostPerPositiveExit] = ratio(total_cost, k[kKpiExitsPositive]);
+    // Version 1.1: every entrant's first job, whenever it came, is one count of the histogram.
+    k[kKpiEntrantsWithJob] =
+        std::accumulate(a.first_job_delay_count.begin(), a.first_job_delay_count.end(), 0.0);
+    k[kKpiShareEntrantsWithJob] = ratio(k[kKpiEntrantsWithJob], a.entries);
     return k;
 }
 
@@ -185,13 +189,14 @@ RunResult run(const Scenario& declared, const RunOptions& options) {
                 return rows.local_id[a] < rows.local_id[b];
             });
             for (std::size_t i : order) {
-                append_row(table, t,
-                           AgentRow{rows.local_id[i], rows.duration[i], rows.diploma[i],
-                                    rows.barriers_at_identification[i], rows.barriers_at_end[i],
-                                    rows.identified_day[i], rows.entry_day[i],
-                                    rows.first_job_day[i], rows.exit_day[i], rows.end_day[i],
-                                    rows.outcome[i], rows.final_state[i], rows.state_6m[i],
-                                    rows.state_12m[i], rows.first_job_sector[i]});
+                append_row(
+                    table, t,
+                    AgentRow{rows.local_id[i], rows.duration[i], rows.diploma[i],
+                             rows.barriers_at_identification[i], rows.barriers_at_end[i],
+                             rows.identified_day[i], rows.entry_day[i], rows.first_job_day[i],
+                             rows.exit_day[i], rows.end_day[i], rows.outcome[i],
+                             rows.final_state[i], rows.state_6m[i], rows.state_12m[i],
+                             rows.first_job_sector[i], rows.employability[i]});
             }
         }
         result.agents = std::move(table);

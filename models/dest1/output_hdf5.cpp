@@ -192,6 +192,7 @@ void write_agents(const hdf5::Group& root, const Scenario& scenario, const Agent
     column("state_6m", agents.state_6m);
     column("state_12m", agents.state_12m);
     column("first_job_sector", agents.first_job_sector);
+    column("employability", agents.employability);
 }
 
 }  // namespace

@@ -27,6 +27,8 @@ const std::vector<VariableInfo>& series_variables() {
         {"coaches", "coaches", "coach headcount", "effectif de référents"},
         {"capacity", "persons", "capacity floor(coaches x caseload)", "capacité d'accompagnement"},
         {"cost", "EUR/day", "cost of the day", "coût du jour"},
+        {"effective_contacts", "contacts/week", "effective contacts per person",
+         "contacts effectifs par personne"},
     };
     return variables;
 }
@@ -61,8 +63,49 @@ const std::vector<VariableInfo>& kpi_variables() {
         {"total_cost", "EUR", "total cost", "coût total"},
         {"cost_per_entry", "EUR", "cost per entry", "coût par entrée"},
         {"cost_per_positive_exit", "EUR", "cost per positive exit", "coût par sortie positive"},
+        {"entrants_with_job", "persons", "entrants with at least one job start",
+         "entrants ayant repris au moins un emploi"},
+        {"share_entrants_with_job", "ratio", "share of entrants with at least one job start",
+         "part des entrants ayant repris au moins un emploi"},
     };
     return kpis;
 }
+
+namespace {
+
+// MODEL.md §7.2 in total: the contacts a person of the open territories received on average.
+template <class Value>
+Value total_effective_contacts(const Value* today, const Value* yesterday, int n_territories) {
+    double weighted = 0, active = 0;
+    const Value* open = nullptr;  // a territory open today
+    for (int t = 0; t < n_territories; ++t) {
+        const Value* row = today + static_cast<std::size_t>(t) * kSeriesCount;
+        if (!(row[kCoaches] > 0)) continue;
+        if (!open) open = row;
+        double a = 0;  // active_t(d) at step 1: nobody before day 0
+        if (yesterday) {
+            const Value* before = yesterday + static_cast<std::size_t>(t) * kSeriesCount;
+            a = static_cast<double>(before[kCountRemob]) + before[kCountEmployed];
+        }
+        weighted += a * row[kEffectiveContacts];
+        active += a;
+    }
+    if (active > 0) return static_cast<Value>(weighted / active);
+    return open ? open[kEffectiveContacts] : Value(0);  // c_req(d) where nobody is active
+}
+
+}  // namespace
+
+template <class Value>
+void series_total(const Value* today, const Value* yesterday, int n_territories, Value* total) {
+    for (int v = 0; v < kSeriesCount; ++v) total[v] = 0;
+    for (int t = 0; t < n_territories; ++t)
+        for (int v = 0; v < kSeriesCount; ++v)
+            total[v] += today[static_cast<std::size_t>(t) * kSeriesCount + v];
+    total[kEffectiveContacts] = total_effective_contacts(today, yesterday, n_territories);
+}
+
+template void series_total<float>(const float*, const float*, int, float*);
+template void series_total<double>(const double*, const double*, int, double*);
 
 }  // namespace essaim::dest1

@@ -49,9 +49,19 @@ enum Series : int {
     kCoaches,
     kCapacity,
     kCost,
+    kEffectiveContacts,  // MODEL.md §7.2 (version 1.1): c_t(d), contacts per person and week
     kSeriesCount
 };
 const std::vector<VariableInfo>& series_variables();
+
+// The total row of one day's series over the territories (ensembles report one):
+// each variable's sum, except `effective_contacts`, which is the mean of c_t(d) weighted by
+// active_t(d) (REMOB + EMPLOYED at step 1, that is at the end of the previous day; 0 on day 0)
+// over the open territories (coaches > 0): c_req(d) when nobody is active in any of them, 0 when
+// none is open. `today` and `yesterday` are day x territory rows of kSeriesCount values
+// (`yesterday` null on day 0); `total` receives kSeriesCount values.
+template <class Value>
+void series_total(const Value* today, const Value* yesterday, int n_territories, Value* total);
 
 // Run KPIs of MODEL.md §6 in the order of `essaim run --json`.
 enum Kpi : int {
@@ -73,6 +83,8 @@ enum Kpi : int {
     kKpiTotalCost,
     kKpiCostPerEntry,
     kKpiCostPerPositiveExit,
+    kKpiEntrantsWithJob,       // version 1.1
+    kKpiShareEntrantsWithJob,  // version 1.1
     kKpiCount
 };
 const std::vector<VariableInfo>& kpi_variables();
@@ -89,6 +101,7 @@ struct AgentTable {
     std::vector<std::int8_t> outcome;  // 1 positive, 0 neutral, -1 no exit
     std::vector<std::int8_t> final_state, state_6m, state_12m;
     std::vector<std::int8_t> first_job_sector;  // index into the scenario's sectors, -1 no job
+    std::vector<float> employability;           // Z of MODEL.md §7.1 (1 when v = 0)
     std::size_t size() const { return territory.size(); }
 };
 

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <limits>
 #include <string>
 
@@ -17,6 +18,7 @@ constexpr double kMaxDays = 36500;
 
 // The shortest text that reads back as the same double, as TOML reads it.
 std::string toml_number(double value) {
+    if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
     char buffer[32];
     std::string text(buffer, std::to_chars(buffer, buffer + sizeof buffer, value).ptr);
     if (text.find_first_of(".e") == std::string::npos) text += ".0";
@@ -91,6 +93,12 @@ void add_parcours(std::vector<ParameterInfo>& r, const Parameters& p) {
                        "élasticité des ruptures à l'intensité"));
     r.push_back(number("patience_days", "parcours.patience_days", "days", p.patience_days,
                        kPositive, "mean wait before giving up", "attente moyenne avant abandon"));
+    // MODEL.md §7.2: absent by default; `inf` spells "no limit" where a number is needed.
+    r.push_back(number("contacts_capacity_per_coach_week",
+                       "parcours.contacts_capacity_per_coach_week", "contacts/coach/week",
+                       p.contacts_capacity_per_coach_week.value_or(kInf), kPositive,
+                       "contacts one coach can hold in a week (inf: no limit)",
+                       "contacts qu'un référent peut assurer par semaine (inf : sans limite)"));
 }
 
 void add_hazards(std::vector<ParameterInfo>& r, const Parameters& p) {
@@ -112,6 +120,11 @@ void add_hazards(std::vector<ParameterInfo>& r, const Parameters& p) {
     r.push_back(number("digital_penalty", "hazards.digital_penalty", "", p.digital_penalty, kUnit,
                        "intensity multiplier for remote coaching with a digital barrier",
                        "multiplicateur d'intensité à distance avec un frein numérique"));
+    r.push_back(
+        number("employability_variance", "hazards.employability_variance", "",
+               p.employability_variance, {0, true, 100},
+               "variance of the unobserved employability Z (mean 1) on job-finding hazards",
+               "variance de l'employabilité inobservée Z (moyenne 1) des risques d'embauche"));
 }
 
 void add_outreach_rampup_costs(std::vector<ParameterInfo>& r, const Parameters& p) {

@@ -49,6 +49,8 @@ struct Parameters {
     double caseload_ref = 30;
     double contacts_per_week = 1.0;
     double contacts_ref = 1.0;
+    // MODEL.md §7.2 (version 1.1): contacts one coach can hold in a week, K. Absent: no limit.
+    std::optional<double> contacts_capacity_per_coach_week;
     double alpha = 0.5;
     double kappa = 0.5;
     double patience_days = 90;
@@ -60,6 +62,9 @@ struct Parameters {
     double h0_post = 1.0 / 240;
     double post_job_days = 540;
     double digital_penalty = 0.5;
+    // MODEL.md §7.1 (version 1.1): variance v of the unobserved employability Z ~ Gamma(1/v, v);
+    // 0: Z = 1 for everyone (version 1).
+    double employability_variance = 0;
 
     double outreach_per_coach = 0.12;  // [outreach] per_coach_per_day
     double pool_half = 500;

@@ -96,6 +96,9 @@ constexpr Range kHeadcount{1, true, 1e6, "a headcount", ">= 1 and <= 1000000"};
 constexpr Range kMultiplier{0, true, 1000, "a multiplier", ">= 0 and <= 1000"};
 constexpr Range kDailyInflow{0, true, 1e6, "a number", ">= 0 and <= 1000000 people a day"};
 constexpr Range kOutreachRate{0, true, 1e4, "a number", ">= 0 and <= 10000 people a coach a day"};
+// MODEL.md §7.1 allows any v >= 0; above 100 nearly everyone's Z is about 0 (at v = 100, 92 % of
+// people have Z < 0.01) and the mean of 1 rests on a handful of agents: no use for calibration.
+constexpr Range kEmployabilityVariance{0, true, 100, "a variance", ">= 0 and <= 100"};
 constexpr std::int64_t kMaxDays = 36500;  // 100 years: parcours, follow-up, run span
 constexpr std::int64_t kMaxPool = 1'000'000'000'000;
 
@@ -302,12 +305,27 @@ void read_scenario_table(const Section& top, Scenario& scenario) {
     s.integer("seed", scenario.seed, 0);
 }
 
+// parcours.contacts_capacity_per_coach_week, K of MODEL.md §7.2: a number > 0, or `inf` (the
+// registry's default), which means no limit, as when the key is absent.
+void read_contacts_capacity(const Section& parcours, Parameters& p) {
+    const TomlNode* node = parcours.get("contacts_capacity_per_coach_week");
+    if (!node) return;
+    if (node->kind == Kind::floating && node->floating == kInf) {
+        p.contacts_capacity_per_coach_week.reset();
+        return;
+    }
+    constexpr Range kCapacity{0, false, kInf, "a number", "> 0 (or inf: no limit)"};
+    p.contacts_capacity_per_coach_week =
+        read_number(*node, parcours.path_of("contacts_capacity_per_coach_week"), kCapacity);
+}
+
 void read_parameters(const Section& top, Scenario& scenario) {
     Parameters& p = scenario.parameters;
 
     const Section parcours = top.table("parcours");
     parcours.allow_only({"mode", "duration_days", "followup_days", "caseload", "caseload_ref",
-                         "contacts_per_week", "contacts_ref", "alpha", "kappa", "patience_days"});
+                         "contacts_per_week", "contacts_ref", "alpha", "kappa", "patience_days",
+                         "contacts_capacity_per_coach_week"});
     if (const TomlNode* mode = parcours.get("mode"))
         p.mode = static_cast<ParcoursMode>(
             read_choice(*mode, parcours.path_of("mode"), kParcoursModeNames));
@@ -320,10 +338,11 @@ void read_parameters(const Section& top, Scenario& scenario) {
     parcours.number("alpha", p.alpha, kNonNegative);
     parcours.number("kappa", p.kappa, kNonNegative);
     parcours.number("patience_days", p.patience_days, kPositive);
+    read_contacts_capacity(parcours, p);
 
     const Section hazards = top.table("hazards");
     hazards.allow_only({"h0_job", "h0_drop", "gamma_confidence", "rho_employed", "h0_post",
-                        "post_job_days", "digital_penalty"});
+                        "post_job_days", "digital_penalty", "employability_variance"});
     hazards.number("h0_job", p.h0_job, kNonNegative);
     hazards.number("h0_drop", p.h0_drop, kNonNegative);
     hazards.number("gamma_confidence", p.gamma_confidence, kNonNegative);
@@ -331,6 +350,7 @@ void read_parameters(const Section& top, Scenario& scenario) {
     hazards.number("h0_post", p.h0_post, kNonNegative);
     hazards.number("post_job_days", p.post_job_days, kPositive);
     hazards.number("digital_penalty", p.digital_penalty, kProbability);
+    hazards.number("employability_variance", p.employability_variance, kEmployabilityVariance);
 
     const Section outreach = top.table("outreach");
     outreach.allow_only({"per_coach_per_day", "pool_half"});

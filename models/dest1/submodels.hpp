@@ -25,17 +25,30 @@ inline double ramp(double r0, int day, int open_day, double maturity_days) {
     return std::min(1.0, r0 + (1.0 - r0) * (day - open_day) / maturity_days);
 }
 
-// Coaching intensity before any digital penalty:
-// (contacts * m_contacts / contacts_ref)^alpha * min(1, caseload_ref / (active / coaches)),
-// with the caseload factor 1 when nobody is active.
-inline double contacts_factor(const Parameters& p, double m_contacts) {
-    return std::pow(p.contacts_per_week * m_contacts / p.contacts_ref, p.alpha);
+// Coaching intensity before any digital penalty (MODEL.md §4 and §7.2):
+// (c / contacts_ref)^alpha * min(1, caseload_ref / (active / coaches)), with c the effective
+// contacts per person and week and the caseload factor 1 when nobody is active.
+// Requested contacts c_req = contacts_per_week * m_contacts; with coach time limited (K, contacts
+// one coach holds in a week), c = min(c_req, K * m_contacts * coaches / active), no limit when
+// nobody is active; without K, c = c_req (version 1).
+inline double requested_contacts(const Parameters& p, double m_contacts) {
+    return p.contacts_per_week * m_contacts;
+}
+inline double effective_contacts(const Parameters& p, double m_contacts, int active,
+                                 double coaches) {
+    const double requested = requested_contacts(p, m_contacts);
+    if (!p.contacts_capacity_per_coach_week || active == 0) return requested;
+    return std::min(requested, *p.contacts_capacity_per_coach_week * m_contacts * coaches / active);
+}
+inline double contacts_factor(const Parameters& p, double contacts) {
+    return std::pow(contacts / p.contacts_ref, p.alpha);
 }
 inline double load_factor(const Parameters& p, int active, double coaches) {
     return active == 0 ? 1.0 : std::min(1.0, p.caseload_ref * coaches / active);
 }
 inline double intensity(const Parameters& p, double m_contacts, int active, double coaches) {
-    return contacts_factor(p, m_contacts) * load_factor(p, active, coaches);
+    return contacts_factor(p, effective_contacts(p, m_contacts, active, coaches)) *
+           load_factor(p, active, coaches);
 }
 
 // Daily repérage rate: outreach_per_coach * C * r * m_outreach * P / (P + pool_half).

@@ -79,16 +79,19 @@ struct WaitingList {
     std::vector<std::uint32_t> id;
     std::vector<std::int32_t> identified_day, giveup_day;
     std::vector<std::uint8_t> duration, diploma, barriers;
+    std::vector<float> employability;
     std::size_t head = 0, holes = 0;
 
     std::size_t count() const { return id.size() - head - holes; }
-    void push(std::uint32_t local_id, int day, int dur, int dip, std::uint8_t mask, int giveup) {
+    void push(std::uint32_t local_id, int day, int dur, int dip, std::uint8_t mask, int giveup,
+              float z) {
         id.push_back(local_id);
         identified_day.push_back(day);
         giveup_day.push_back(giveup);
         duration.push_back(static_cast<std::uint8_t>(dur));
         diploma.push_back(static_cast<std::uint8_t>(dip));
         barriers.push_back(mask);
+        employability.push_back(z);
     }
     void squeeze() {
         if (head + holes <= count()) return;
@@ -101,10 +104,12 @@ struct WaitingList {
             duration[kept] = duration[i];
             diploma[kept] = diploma[i];
             barriers[kept] = barriers[i];
+            employability[kept] = employability[i];
             ++kept;
         }
         for (auto* column : {&identified_day, &giveup_day}) column->resize(kept);
         for (auto* column : {&duration, &diploma, &barriers}) column->resize(kept);
+        employability.resize(kept);
         id.resize(kept);
         head = holes = 0;
     }
@@ -118,6 +123,7 @@ struct ActiveAgents {
     std::vector<std::int32_t> identified_day, entry_day, first_job_day;
     std::vector<std::uint8_t> state, barriers, barriers0, duration, diploma, profile, sector;
     std::vector<std::int8_t> first_job_sector;
+    std::vector<float> employability;  // Z (MODEL.md §7.1), a factor of h_job
     // Event engine. The competing events' hazard of a day is factor(d) x weight for each of the
     // two events, with the day's factors shared by the territory (DayFactors::event_factor) and
     // the weights constant between an agent's events: `clock` selects the factors (employed x 2
@@ -145,6 +151,7 @@ struct ActiveAgents {
         for (auto* c : {&state, &barriers, &barriers0, &duration, &diploma, &profile, &sector})
             f(*c);
         f(first_job_sector);
+        f(employability);
         f(clock);
         for (auto* c : {&event_weight, &drop_weight, &budget, &resolve_clock, &next_resolve}) f(*c);
         f(events);
@@ -183,6 +190,7 @@ struct LastValue {
 // Index k = 1 for an agent whose digital barrier is unresolved (the remote-crisis penalty).
 struct DayFactors {
     double coaches = 0, ramp = 0, capacity = 0;
+    double contacts = 0;  // effective contacts per person and week, c_t(d) (MODEL.md §7.2)
     std::array<double, 2> intensity{}, drop_factor{};
     std::array<std::array<double, kBarriers>, 2> resolve_hazard{}, resolve_probability{};
     std::array<double, kMaxSectors> hire_weight{}, end_hazard{};
@@ -215,8 +223,8 @@ private:
     void schedules(int d);
     void active_agents_daily(int d);
     void active_agents_event(int d);
-    FollowUpResult follow_up(std::uint32_t local_id, std::uint8_t barriers, int exit,
-                             bool positive);
+    FollowUpResult follow_up(std::uint32_t local_id, std::uint8_t barriers, float employability,
+                             int exit, bool positive);
     void waiting_give_up(int d);
     void reperage(int d);
     void admission(int d);
@@ -234,6 +242,7 @@ private:
     bool event_turn(std::size_t i, int d, double h_event, double h_drop);
     void set_weights(std::size_t i);
     void draw_clocks(std::size_t i);
+    float draw_employability(std::uint32_t local_id) const;
 
     AgentRow active_row(std::size_t i, int end_day) const;
     AgentRow waiting_row(std::size_t i, int end_day) const;
@@ -248,7 +257,7 @@ private:
     const int t_;
     const std::uint32_t tu_;
     const int n_sectors_, n_days_, last_day_, open_;
-    const double caseload_, r0_, giveup_hazard_;
+    const double caseload_, r0_, giveup_hazard_, employability_variance_;
     const bool sequential_;
     StepSchedule<double> coaches_;
     std::array<double, kMaxSectors> weight_{}, end_hazard_base_{};
@@ -285,6 +294,7 @@ TerritoryState::TerritoryState(const RunConstants& run, int t, DailySeries& seri
       caseload_(territory_.caseload.value_or(p_.caseload)),
       r0_(run.r0[t]),
       giveup_hazard_(1.0 / p_.patience_days),
+      employability_variance_(p_.employability_variance),
       sequential_(p_.mode == ParcoursMode::sequential),
       series_(series),
       out_(out),
@@ -337,11 +347,14 @@ void TerritoryState::schedules(int d) {
     f_.coaches = coaches_.at(d);
     f_.ramp = ramp(r0_, d, open_, p_.maturity_days);
     f_.capacity = std::floor(f_.coaches * caseload_);
-    // intensity() as contacts x load, with the powers of the last distinct arguments kept: they
-    // change only with the crisis calendar and the load, and pow dominates a small territory's day.
-    f_.intensity[0] = contacts_power_.of(crisis.contacts[d], [&](double m) {
-        return contacts_factor(p_, m);
-    }) * load_factor(p_, static_cast<int>(active_.size()), f_.coaches);
+    // intensity() as contacts x load, with the powers of the last distinct arguments kept: without
+    // a limit on coach time they change only with the crisis calendar and the load, and pow
+    // dominates a small territory's day.
+    const int active = static_cast<int>(active_.size());
+    f_.contacts = effective_contacts(p_, crisis.contacts[d], active, f_.coaches);
+    f_.intensity[0] = contacts_power_.of(f_.contacts, [&](double c) {
+        return contacts_factor(p_, c);
+    }) * load_factor(p_, active, f_.coaches);
     f_.intensity[1] = f_.intensity[0] * (crisis.remote[d] ? p_.digital_penalty : 1.0);
     // A zero base hazard stays zero even at zero intensity (0 x infinity would be NaN).
     const double base_drop = p_.h0_drop * crisis.dropout[d];
@@ -384,7 +397,8 @@ bool TerritoryState::exit_parcours(std::size_t i, int d) {
     } else {
         ++flows_.exits_neutral;
     }
-    const FollowUpResult followed = follow_up(active_.id[i], active_.barriers[i], d, positive);
+    const FollowUpResult followed =
+        follow_up(active_.id[i], active_.barriers[i], active_.employability[i], d, positive);
     if (run_.record_agents) {
         AgentRow row = active_row(i, followed.end_day);
         row.exit_day = d;
@@ -408,7 +422,8 @@ TurnHazards TerritoryState::hazards(std::size_t i) const {
         const double h_job = (sequential_ && mask != 0)
                                  ? 0.0
                                  : f_.job_factor * f_.intensity[k] * run_.beta_product[mask] *
-                                       run_.profile_factor[active_.profile[i]];
+                                       run_.profile_factor[active_.profile[i]] *
+                                       active_.employability[i];
         return {h_job, f_.drop_factor[k] * confidence, k};
     }
     return {f_.end_hazard[active_.sector[i]], f_.drop_factor[k] * confidence * p_.rho_employed, k};
@@ -563,10 +578,11 @@ void TerritoryState::set_weights(std::size_t i) {
     const double confidence = (mask >> kConfidence) & 1 ? p_.gamma_confidence : 1.0;
     if (active_.state[i] == kRemob) {
         active_.clock[i] = static_cast<std::uint8_t>(k);
-        active_.event_weight[i] =
-            (sequential_ && mask != 0)
-                ? 0.0
-                : run_.beta_product[mask] * run_.profile_factor[active_.profile[i]];
+        active_.event_weight[i] = (sequential_ && mask != 0)
+                                      ? 0.0
+                                      : run_.beta_product[mask] *
+                                            run_.profile_factor[active_.profile[i]] *
+                                            active_.employability[i];
         active_.drop_weight[i] = confidence;
     } else {
         active_.clock[i] = static_cast<std::uint8_t>(2 + k);
@@ -600,12 +616,12 @@ void TerritoryState::draw_clocks(std::size_t i) {
     set_weights(i);
 }
 
-// 3. The whole follow-up of a person who exits on day `exit` (MODEL.md §3 step 3 and §4), drawn
-// from the person's own stream: POST_EMPLOYED loses its job with the calendar's m_jobloss /
-// post_job_days, POST_UNEMPLOYED finds one with h0_post Π beta_b. Records the post-exit stocks,
+// 3. The whole follow-up of a person who exits on day `exit` (MODEL.md §3 step 3, §4 and §7.1),
+// drawn from the person's own stream: POST_EMPLOYED loses its job with the calendar's m_jobloss /
+// post_job_days, POST_UNEMPLOYED finds one with h0_post Π beta_b Z. Records the post-exit stocks,
 // the milestones' KPIs and the day the person leaves follow-up.
-FollowUpResult TerritoryState::follow_up(std::uint32_t local_id, std::uint8_t barriers, int exit,
-                                         bool positive) {
+FollowUpResult TerritoryState::follow_up(std::uint32_t local_id, std::uint8_t barriers,
+                                         float employability, int exit, bool positive) {
     const int end = exit + p_.followup_days;  // leaves at the end of this day
     const int horizon = std::min(end, last_day_);
     RandomStream stream(run_.random, {tu_, kPurposeFollowup, local_id, 0});
@@ -616,7 +632,7 @@ FollowUpResult TerritoryState::follow_up(std::uint32_t local_id, std::uint8_t ba
         return e ? post_employed_change_ : post_unemployed_change_;
     };
     stock(employed)[exit] += 1;
-    const double find_hazard = p_.h0_post * run_.beta_product[barriers];
+    const double find_hazard = p_.h0_post * run_.beta_product[barriers] * employability;
     for (;;) {
         const double u = stream.uniform();
         const int next = employed ? next_event_varying(since, run_.loss_hazard_to, u, horizon)
@@ -684,9 +700,19 @@ void TerritoryState::reperage(int d) {
         for (int b = 0; b < kBarriers; ++b)
             if (unit_open(words[2 + b]) < profile_.prevalence[b]) mask |= std::uint8_t(1u << b);
         const double u_giveup = unit_open(run_.random.block({tu_, kPurposeWaiting, id, 0})[0]);
-        waiting_.push(id, d, dur, dip, mask, next_event_constant(d, giveup_hazard_, u_giveup));
+        waiting_.push(id, d, dur, dip, mask, next_event_constant(d, giveup_hazard_, u_giveup),
+                      draw_employability(id));
     }
     kpi_.identified += static_cast<double>(flows_.identified);
+}
+
+// MODEL.md §7.1: Z ~ Gamma(shape 1/v, scale v), mean 1 and variance v, from the person's own
+// stream; Z = 1 with nothing drawn when v = 0, so that every other number is that of version 1.
+float TerritoryState::draw_employability(std::uint32_t local_id) const {
+    if (employability_variance_ == 0) return 1.0f;
+    RandomStream stream(run_.random, {tu_, kPurposeEmployability, local_id, 0});
+    return static_cast<float>(
+        gamma_variate(stream, 1.0 / employability_variance_, employability_variance_));
 }
 
 // 6. Admission in FIFO order up to floor(C caseload) - active_t (active after step 2). The
@@ -715,6 +741,7 @@ void TerritoryState::admission(int d) {
         active_.profile[i] =
             static_cast<std::uint8_t>(waiting_.duration[w] * kDiplomaLevels + waiting_.diploma[w]);
         active_.first_job_sector[i] = -1;
+        active_.employability[i] = waiting_.employability[w];
         if (run_.engine == Engine::event) draw_clocks(i);
         kpi_.waiting_days += d - waiting_.identified_day[w];
         if (d <= last_day_ - 90) ++kpi_.within_90_eligible;
@@ -753,6 +780,7 @@ void TerritoryState::record(int d) {
     rec[kCapacity] = f_.capacity;
     rec[kCost] = (p_.coach_cost_per_year * f_.coaches + p_.hub_fixed_cost_per_year) / 365.0 +
                  p_.solution_cost * flows_.resolved;
+    rec[kEffectiveContacts] = f_.contacts;
 }
 
 // End-of-day post-exit stocks after the day's flows: a person leaving follow-up on day d is no
@@ -791,7 +819,8 @@ AgentRow TerritoryState::active_row(std::size_t i, int end_day) const {
                     static_cast<std::int8_t>(active_.state[i]),
                     -1,
                     -1,
-                    active_.first_job_sector[i]};
+                    active_.first_job_sector[i],
+                    active_.employability[i]};
 }
 
 AgentRow TerritoryState::waiting_row(std::size_t i, int end_day) const {
@@ -809,7 +838,8 @@ AgentRow TerritoryState::waiting_row(std::size_t i, int end_day) const {
                     static_cast<std::int8_t>(end_day < 0 ? kWaiting : kGaveUp),
                     -1,
                     -1,
-                    -1};
+                    -1,
+                    waiting_.employability[i]};
 }
 
 }  // namespace
@@ -847,6 +877,7 @@ void append_row(AgentTable& table, int t, const AgentRow& r) {
     table.state_6m.push_back(r.state_6m);
     table.state_12m.push_back(r.state_12m);
     table.first_job_sector.push_back(r.first_job_sector);
+    table.employability.push_back(r.employability);
 }
 
 void simulate_territory(const RunConstants& run, int t, DailySeries& series,

@@ -30,6 +30,7 @@ enum Purpose : std::uint32_t {
     // that runs until event n + 1. Blocks 1 and 2 of n = 0: barrier b's budget in words
     // [2(b mod 4), 2(b mod 4) + 1] of block 1 + b / 4.
     kPurposeClock = 7,
+    kPurposeEmployability = 8,  // a new agent's employability Z (MODEL.md §7.1), when v > 0
 };
 
 // Crisis multipliers of every day of the run (products over overlapping periods).
@@ -83,6 +84,7 @@ struct AgentRow {
     std::int32_t identified_day, entry_day, first_job_day, exit_day, end_day;
     std::int8_t outcome, final_state, state_6m, state_12m;
     std::int8_t first_job_sector;
+    float employability;
 };
 
 void append_row(AgentTable& table, int t, const AgentRow& r);

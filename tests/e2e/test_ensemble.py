@@ -18,6 +18,8 @@ import numpy as np
 
 from e2e import BINARY, DOCKING, essaim, check, finish
 
+N_KPIS = 20  # MODEL.md §6, version 1.1 (entrants_with_job and its share appended)
+
 T_975_7 = 2.3646242515927844  # Student t, 0.975 quantile, 7 degrees of freedom (R = 8)
 STATS = ["mean", "sd", "se", "ci95", "q05", "q25", "q50", "q75", "q95", "replications_for_1pct"]
 
@@ -64,18 +66,20 @@ def checks(tmp):
         summary = f["summary/kpis"][()]
         statistics = list(f["summary/kpis"].attrs["statistics"])
         series = f["replications/series"][()]  # (R, day, territory, variable), float32
+        SERIES_NAMES = list(f["replications/series"].attrs["variables"])
         series_summary = f["summary/series"][()]
         series_stats = list(f["summary/series"].attrs["statistics"])
         km = f["survival/time_to_first_job/all"]
         km_time, km_s, km_lo, km_hi = km["time"][()], km["survival"][()], km["lower"][()], km["upper"][()]
         km_n, km_median = km.attrs["n"], km.attrs["median"]
         territory_groups = list(f["survival/time_to_dropout/territory"].keys())
-    check(kpis.shape == (8, 4, 18) and summary.shape == (4, 18, 12), f"shapes {kpis.shape} {summary.shape}")
+    check(kpis.shape == (8, 4, N_KPIS) and summary.shape == (4, N_KPIS, 12),
+          f"shapes {kpis.shape} {summary.shape}")
 
     # KPI statistics recomputed with numpy (NaN replications left out, as documented).
     s = {name: summary[..., i] for i, name in enumerate(statistics)}
     for t in range(4):
-        for k in range(18):
+        for k in range(N_KPIS):
             x = kpis[:, t, k]
             x = x[~np.isnan(x)]
             if len(x) < 2:
@@ -94,7 +98,23 @@ def checks(tmp):
     check(doc["kpis"]["entries"]["mean"] == total_entries.mean(), "JSON mean equals the file's")
 
     # Daily series statistics, every cell, against numpy on the stored float32 replications.
-    with_total = np.concatenate([series, series.sum(axis=2, keepdims=True, dtype=np.float64).astype(np.float32)], axis=2)
+    total = series.sum(axis=2, keepdims=True, dtype=np.float64).astype(np.float32)
+    # effective_contacts, a mean per person, totals as the mean weighted by the people active at
+    # the start of the day (REMOB + EMPLOYED of the day before; nobody on day 0) over the open
+    # territories, the requested contacts when nobody is active (docs/MODEL.md section 8).
+    v = {name: i for i, name in enumerate(SERIES_NAMES)}
+    contacts = series[..., v["effective_contacts"]].astype(np.float64)
+    before = np.zeros_like(contacts)
+    before[:, 1:, :] = series[:, :-1, :, v["remob"]].astype(np.float64) + series[:, :-1, :, v["employed"]]
+    open_ = series[..., v["coaches"]] > 0
+    weight = np.where(open_, before, 0.0)
+    first_open = np.where(open_.any(axis=2), contacts[np.arange(contacts.shape[0])[:, None],
+                                                       np.arange(contacts.shape[1])[None, :],
+                                                       open_.argmax(axis=2)], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weighted = np.where(weight.sum(axis=2) > 0, (weight * contacts).sum(axis=2) / weight.sum(axis=2), first_open)
+    total[:, :, 0, v["effective_contacts"]] = weighted.astype(np.float32)
+    with_total = np.concatenate([series, total], axis=2)
     x = with_total.astype(np.float64)
     check(close(series_summary[..., series_stats.index("mean")], x.mean(axis=0), 1e-6), "series means")
     check(close(series_summary[..., series_stats.index("sd")], x.std(axis=0, ddof=1), 1e-5), "series sd")
@@ -171,7 +191,7 @@ def checks(tmp):
           "four points, last grid fastest")
     check(sw["points"][3]["kpis"] == doc["kpis"], "point (30, 1) equals the docking ensemble")
     with h5py.File(sweep, "r") as f:
-        check(f.attrs["schema"] == "essaim-sweep" and f["table/value"].shape[0] == 4 * 4 * 18 * 12, "tidy table rows")
+        check(f.attrs["schema"] == "essaim-sweep" and f["table/value"].shape[0] == 4 * 4 * N_KPIS * 12, "tidy table rows")
     design = os.path.join(tmp, "design.csv")
     with open(design, "w", newline="") as f:
         csv.writer(f).writerows([["parcours.caseload", "parcours.contacts_per_week"], ["30", "1"], ["20", "0.5"]])

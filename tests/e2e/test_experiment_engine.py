@@ -28,9 +28,60 @@ DEST1 = os.path.join(REPO, "scenarios", "dest1.toml")
 RENAMED_ATTRIBUTES = {"labels_en", "labels_fr"}
 
 
+# KPIs and series variables are matched by name (the `kpis` / `variables` attribute of the
+# dimension `kpi` / `variable`): essaim 0.1's files have 18 KPIs and 20 variables, later versions
+# append more (MODEL.md version 1.1). Every name of the old file must be in the new one with the
+# same values; new names are allowed; everything else must be equal as before.
+NAMED_DIMENSIONS = {"kpi": "kpis", "variable": "variables"}
+PER_NAME_ATTRIBUTES = {"kpis", "variables", "units", "labels_en", "labels_fr"}
+
+
+def text(value):
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def named_axis(obj):
+    """(axis, names attribute) of a dataset's KPI or variable dimension, or None."""
+    if "dimensions" not in obj.attrs:
+        return None
+    dimensions = text(obj.attrs["dimensions"]).split(",")
+    for dimension, attribute in NAMED_DIMENSIONS.items():
+        if dimension in dimensions and attribute in obj.attrs:
+            return dimensions.index(dimension), attribute
+    return None
+
+
+def equal(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and (
+        np.array_equal(a, b, equal_nan=True) if a.dtype.kind == "f" else np.array_equal(a, b))
+
+
+def selection(old_obj, new_obj):
+    """For a dataset with a named axis: (axis, positions in the new dataset of the old names);
+    positions is None when a name is missing. (None, None) for other datasets."""
+    named = named_axis(old_obj)
+    if named is None:
+        return None, None
+    axis, attribute = named
+    old_names = [text(n) for n in old_obj.attrs[attribute]]
+    new_names = [text(n) for n in new_obj.attrs.get(attribute, [])]
+    if any(n not in new_names for n in old_names):
+        return axis, None
+    return axis, [new_names.index(n) for n in old_names]
+
+
+def table_rows(old, new, name):
+    """Rows of a sweep's long table (/table/*) in the new file whose KPI the old file has."""
+    if not name.startswith("table/") or "table/kpi" not in old or "table/kpi" not in new:
+        return None
+    kept = {text(k) for k in old["table/kpi"][()]}
+    return [i for i, k in enumerate(new["table/kpi"][()]) if text(k) in kept]
+
+
 def differences(old_path, new_path):
     """Datasets and attributes of `old_path` that `new_path` lacks or holds differently (the
-    manifest aside; new datasets are allowed)."""
+    manifest aside; new datasets, and new KPIs and series variables, are allowed)."""
     problems = []
     with h5py.File(old_path) as old, h5py.File(new_path) as new:
         objects = {}
@@ -41,12 +92,19 @@ def differences(old_path, new_path):
             if name not in new:
                 problems.append(f"missing {name}")
                 continue
+            axis, positions = (None, None)
             if isinstance(obj, h5py.Dataset):
-                a, b = obj[()], new[name][()]
-                same = a.shape == b.shape and (
-                    np.array_equal(a, b, equal_nan=True) if a.dtype.kind == "f"
-                    else np.array_equal(a, b))
-                if not same:
+                axis, positions = selection(obj, new[name])
+                if axis is not None and positions is None:
+                    problems.append(f"names of {name}")
+                    continue
+                b = new[name][()]
+                if axis is not None:
+                    b = np.take(b, positions, axis=axis)
+                rows = table_rows(old, new, name)
+                if rows is not None:
+                    b = b[rows]
+                if not equal(obj[()], b):
                     problems.append(f"values of {name}")
             for key, value in obj.attrs.items():
                 if key in RENAMED_ATTRIBUTES:
@@ -54,11 +112,10 @@ def differences(old_path, new_path):
                 if key not in new[name].attrs:
                     problems.append(f"attribute {name}@{key} missing")
                     continue
-                a, b = np.asarray(value), np.asarray(new[name].attrs[key])
-                same = a.shape == b.shape and (
-                    np.array_equal(a, b, equal_nan=True) if a.dtype.kind == "f"
-                    else np.array_equal(a, b))
-                if not same:
+                b = np.asarray(new[name].attrs[key])
+                if axis is not None and key in PER_NAME_ATTRIBUTES:
+                    b = b[positions]
+                if not equal(value, b):
                     problems.append(f"attribute {name}@{key}")
     return problems
 

@@ -30,7 +30,7 @@ RUN_FILES = {
     "agents.csv": ["territory", "local_id", "duration", "diploma", "barriers_at_identification",
                    "barriers_at_end", "identified_day", "entry_day", "first_job_day", "exit_day",
                    "end_day", "outcome", "final_state", "final_state_name", "state_6m",
-                   "state_12m", "first_job_sector", "first_job_sector_name"],
+                   "state_12m", "first_job_sector", "first_job_sector_name", "employability"],
 }
 ENSEMBLE_FILES = {
     "manifest.csv": RUN_FILES["manifest.csv"],

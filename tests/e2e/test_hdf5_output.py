@@ -27,17 +27,17 @@ SERIES = [
     "pool", "waiting", "remob", "employed", "post_employed", "post_unemployed", "identified",
     "admitted", "gave_up", "job_starts", "job_ends", "dropouts", "exits_positive",
     "exits_neutral", "barriers_resolved", "inflow", "followup_ends", "coaches", "capacity",
-    "cost",
+    "cost", "effective_contacts",
 ]
 KPIS = [
     "identified", "entries", "job_starts", "dropouts", "gave_up", "exits_positive",
     "exits_neutral", "positive_exit_rate", "mean_days_to_first_job", "median_days_to_first_job",
     "share_job_within_90d", "employed_6m_after_exit", "employed_12m_after_exit",
     "mean_waiting_days", "capacity_utilisation", "total_cost", "cost_per_entry",
-    "cost_per_positive_exit",
+    "cost_per_positive_exit", "entrants_with_job", "share_entrants_with_job",
 ]
 COUNT_KPIS = ["identified", "entries", "job_starts", "dropouts", "gave_up", "exits_positive",
-              "exits_neutral"]
+              "exits_neutral", "entrants_with_job"]
 STATES = ["WAITING", "REMOB", "EMPLOYED", "POST_EMPLOYED", "POST_UNEMPLOYED", "DROPPED", "GAVE_UP",
           "DONE"]
 BARRIERS = ["mobility", "confidence", "digital", "housing", "health"]
@@ -46,7 +46,7 @@ AGENT_COLUMNS = {
     "barriers_at_identification": np.uint8, "barriers_at_end": np.uint8,
     "identified_day": np.int32, "entry_day": np.int32, "first_job_day": np.int32, "first_job_sector": np.int8,
     "exit_day": np.int32, "end_day": np.int32, "outcome": np.int8, "final_state": np.int8,
-    "state_6m": np.int8, "state_12m": np.int8,
+    "state_6m": np.int8, "state_12m": np.int8, "employability": np.float32,
 }
 
 

@@ -2,6 +2,9 @@
 # written from the text alone during a review, without reading essaim's code: one Bernoulli draw
 # a day for every waiting, active and followed-up person, Python's own random numbers. It is slow
 # and simple on purpose. tests/e2e/test_reference.py compares essaim's KPI distributions with it.
+# Version 1.1 (MODEL.md §6 and §7), also from the text alone: the KPIs entrants_with_job and
+# share_entrants_with_job, the unobserved employability Z (§7.1, hazards.employability_variance)
+# and the coaches' limit on contacts (§7.2, parcours.contacts_capacity_per_coach_week).
 #
 # Usage: /usr/bin/python3 dest1_daily.py SCENARIO.toml FIRST_SEED COUNT  -> one JSON object per run
 # (the scenario must give every key of the reference model, as docking.toml does).
@@ -42,7 +45,7 @@ def cat(rng, shares):
 
 class Agent:
     __slots__ = ("ident", "entry", "firstjob", "state", "mask", "dur", "dip", "sector", "exit",
-                 "s6", "s12", "t")
+                 "s6", "s12", "t", "z")
 
 
 def load(path, overrides=None):
@@ -69,6 +72,9 @@ def run(sc, seed):
     sequential = pc.get("mode", "integrated") == "sequential"
     h0_job, h0_drop, gamma, rho = hz["h0_job"], hz["h0_drop"], hz["gamma_confidence"], hz["rho_employed"]
     h0_post, post_job_days, penalty = hz["h0_post"], hz["post_job_days"], hz["digital_penalty"]
+    # §7.1: v >= 0, default 0 (Z = 1); §7.2: K > 0, absent by default (no limit).
+    variance = hz.get("employability_variance", 0.0)
+    capacity_k = pc.get("contacts_capacity_per_coach_week")
     opc, pool_half = sc["outreach"]["per_coach_per_day"], sc["outreach"]["pool_half"]
     mat, r0a, r0i = sc["rampup"]["maturity_days"], sc["rampup"]["r0_adjacent"], sc["rampup"]["r0_isolated"]
     sh_dur = [sc["profile"]["duration"][k] for k in DUR]
@@ -135,7 +141,13 @@ def run(sc, seed):
                     C = h
             r = min(1.0, r0[ti] + (1 - r0[ti]) * (d - op) / mat)
             n_act = len(active)
-            I0 = (cpw * m["contacts"][d] / contacts_ref) ** alpha * (1.0 if n_act == 0 else min(1.0, cref / (n_act / C)))
+            # §7.2: c_req = contacts_per_week * m_contacts; c_max = K * m_contacts * C / active
+            # (no limit when active = 0); c = min(c_req, c_max).
+            c_req = cpw * m["contacts"][d]
+            c = c_req
+            if capacity_k is not None and n_act > 0:
+                c = min(c_req, capacity_k * m["contacts"][d] * C / n_act)
+            I0 = (c / contacts_ref) ** alpha * (1.0 if n_act == 0 else min(1.0, cref / (n_act / C)))
             hw = [w[i] * hire[d][i] for i in range(len(snames))]
             hsum = sum(hw)
             # 2
@@ -162,7 +174,7 @@ def run(sc, seed):
                     for b in range(5):
                         if (a.mask >> b) & 1:
                             pb *= beta[b]
-                    hev = 0.0 if (sequential and a.mask) else h0_job * I * r * pb * d_dur[a.dur] * d_dip[a.dip] * hsum
+                    hev = 0.0 if (sequential and a.mask) else h0_job * I * r * pb * d_dur[a.dur] * d_dip[a.dip] * hsum * a.z
                 else:
                     hev = m["jobloss"][d] / cdays[a.sector]
                     hdrop *= rho
@@ -208,7 +220,7 @@ def run(sc, seed):
                     for b in range(5):
                         if (a.mask >> b) & 1:
                             pb *= beta[b]
-                    if rng.random() < 1 - math.exp(-h0_post * pb):
+                    if rng.random() < 1 - math.exp(-h0_post * pb * a.z):
                         a.state = PE
                 if d == a.exit + 182:
                     f6 += 1
@@ -248,6 +260,7 @@ def run(sc, seed):
                         a.mask |= 1 << b
                 a.sector = 0
                 a.t = ti
+                a.z = rng.gammavariate(1.0 / variance, variance) if variance > 0 else 1.0
                 waiting.append(a)
             K["identified"] += n
             # 6
@@ -292,6 +305,8 @@ def run(sc, seed):
     us = [util_per_day_active[d] / util_per_day_cap[d] for d in range(n_days) if anyopen[d]]
     out["capacity_utilisation"] = sum(us) / len(us) if us else nan
     out["total_cost"] = K["cost"]
+    out["entrants_with_job"] = len(first_delays)
+    out["share_entrants_with_job"] = len(first_delays) / K["entries"] if K["entries"] else nan
     out["post_employed_last"] = post_e_last
     out["post_unemployed_last"] = post_u_last
     out["post_employed_sum"] = post_e_sum

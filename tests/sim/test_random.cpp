@@ -1,7 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <boost/math/special_functions/gamma.hpp>
 #include <cmath>
 #include <set>
+#include <stdexcept>
 #include <vector>
 
 #include "sim/random.hpp"
@@ -96,4 +99,38 @@ TEST_CASE("Poisson sampler matches the exact distribution for small and large me
     RandomStream stream(source, {});
     CHECK(poisson(stream, 0.0) == 0);
     CHECK(poisson(stream, -1.0) == 0);
+}
+
+// Gamma samples against the exact distribution: 40 equiprobable bins from the quantile function
+// (Boost.Math), and the mean shape x scale.
+static void check_gamma(double shape, double scale) {
+    const RandomSource source(11, 2);
+    const int n = 100000, bins = 40;
+    std::vector<double> bounds;
+    for (int k = 1; k < bins; ++k)
+        bounds.push_back(scale * boost::math::gamma_p_inv(shape, static_cast<double>(k) / bins));
+    std::vector<double> counts(bins, 0.0);
+    double sum = 0;
+    for (int i = 0; i < n; ++i) {
+        RandomStream stream(source, {0, 8, static_cast<std::uint64_t>(i), 0});
+        const double x = gamma_variate(stream, shape, scale);
+        REQUIRE(x >= 0);
+        counts[std::upper_bound(bounds.begin(), bounds.end(), x) - bounds.begin()] += 1;
+        sum += x;
+    }
+    CAPTURE(shape);
+    CHECK(chi2_statistic(counts, std::vector<double>(bins, 1.0 / bins)) < chi2_critical(bins - 1));
+    const double sd = std::sqrt(shape) * scale;
+    CHECK(std::abs(sum / n - shape * scale) < essaim::test::kZ * sd / std::sqrt(n));
+}
+
+TEST_CASE("gamma sampler matches the exact distribution on both sides of shape 1") {
+    check_gamma(1 / 1.5, 1.5);  // employability with variance 1.5 (MODEL.md §7.1)
+    check_gamma(1.0, 2.0);      // exponential branch
+    check_gamma(4.0, 0.25);     // shape above 1
+    check_gamma(0.01, 100);     // the largest variance a scenario accepts
+    const RandomSource source(1, 0);
+    RandomStream stream(source, {});
+    CHECK_THROWS_AS(gamma_variate(stream, 0.0, 1.0), std::domain_error);
+    CHECK_THROWS_AS(gamma_variate(stream, 1.0, -1.0), std::domain_error);
 }

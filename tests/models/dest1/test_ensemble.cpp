@@ -7,6 +7,7 @@
 #include "experiment/ensemble.hpp"
 #include "models/dest1/dest1_model.hpp"
 #include "models/dest1/outputs.hpp"
+#include "models/dest1/run.hpp"
 #include "tests/models/dest1/scenario_fixtures.hpp"
 
 using namespace essaim;
@@ -55,6 +56,35 @@ TEST_CASE(
 
     options.series_memory_limit = 10;  // not even the bounded path fits
     CHECK_THROWS_AS(experiment::run_ensemble({*model, s, options}), experiment::EnsembleTooLarge);
+}
+
+TEST_CASE("ensemble: the total row sums counts and weights effective contacts by the active") {
+    const auto model = make_model();
+    Scenario scenario = fixtures::small_scenario();
+    scenario.parameters.contacts_capacity_per_coach_week = 20.0;  // binds on many days
+    const auto s = std::make_shared<Dest1Scenario>(scenario);
+    experiment::EnsembleOptions options;
+    options.seed = 5;
+    options.replications = 1;  // the mean of one replication is its value
+    options.quiet = true;
+    const EnsembleResult r = experiment::run_ensemble({*model, s, options});
+    RunOptions run_options;
+    run_options.seed = 5;
+    const RunResult one = run(scenario, run_options);
+    const int n = one.series.n_units(), rows = n + 1;
+    const std::size_t stats = experiment::kSeriesStatistics.size();
+    std::vector<float> today(n * kSeriesCount), yesterday(n * kSeriesCount), total(kSeriesCount);
+    for (int d = 0; d < one.series.n_days(); ++d) {
+        yesterday = today;
+        for (int t = 0; t < n; ++t)
+            for (int v = 0; v < kSeriesCount; ++v)
+                today[t * kSeriesCount + v] = static_cast<float>(one.series.at(d, t, v));
+        series_total(today.data(), d == 0 ? nullptr : yesterday.data(), n, total.data());
+        for (int v : {int(kAdmitted), int(kEffectiveContacts)}) {
+            const std::size_t cell = (static_cast<std::size_t>(d) * rows + n) * kSeriesCount + v;
+            REQUIRE(r.series_summary[cell * stats] == total[v]);  // statistic 0: the mean
+        }
+    }
 }
 
 TEST_CASE("ensemble: the same statistics whatever the thread count and the order units finish") {

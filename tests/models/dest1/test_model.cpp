@@ -494,6 +494,7 @@ struct AgentKpis {
            exits_neutral = 0;
     double mean_waiting = kNaN, mean_to_job = kNaN, median_to_job = kNaN, within_90 = kNaN;
     double employed_6m = kNaN, employed_12m = kNaN;
+    double entrants_with_job = 0, share_entrants_with_job = kNaN;  // version 1.1
 };
 
 AgentKpis kpis_from_agents(const AgentTable& a, int t, int last_day) {
@@ -539,6 +540,8 @@ AgentKpis kpis_from_agents(const AgentTable& a, int t, int last_day) {
     if (eligible_90 > 0) k.within_90 = within_90 / eligible_90;
     if (followed_6m > 0) k.employed_6m = employed_6m / followed_6m;
     if (followed_12m > 0) k.employed_12m = employed_12m / followed_12m;
+    k.entrants_with_job = static_cast<double>(to_job.size());
+    if (k.entries > 0) k.share_entrants_with_job = k.entrants_with_job / k.entries;
     return k;
 }
 
@@ -567,6 +570,9 @@ void check_kpis_against_agents(const KpiValues& k, const AgentKpis& e, int terri
     check_kpi("share_job_within_90d", territory, k[kKpiShareJobWithin90d], e.within_90);
     check_kpi("employed_6m_after_exit", territory, k[kKpiEmployed6mAfterExit], e.employed_6m);
     check_kpi("employed_12m_after_exit", territory, k[kKpiEmployed12mAfterExit], e.employed_12m);
+    check_kpi("entrants_with_job", territory, k[kKpiEntrantsWithJob], e.entrants_with_job);
+    check_kpi("share_entrants_with_job", territory, k[kKpiShareEntrantsWithJob],
+              e.share_entrants_with_job);
 }
 
 }  // namespace

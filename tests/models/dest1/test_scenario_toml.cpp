@@ -363,6 +363,36 @@ TEST_CASE("scenario_toml: ranges") {
     check_error(century, "scenario.end", 4, "shorter than 36500 days");
 }
 
+TEST_CASE("scenario_toml: version 1.1 keys, employability variance and coach time") {
+    const Scenario off = parse_scenario(kMinimal, "x.toml");
+    CHECK(off.parameters.employability_variance == 0);
+    CHECK_FALSE(off.parameters.contacts_capacity_per_coach_week.has_value());
+    const Scenario on = parse_scenario(kMinimal +
+                                           "[hazards]\nemployability_variance = 1.5\n"
+                                           "[parcours]\ncontacts_capacity_per_coach_week = 20\n",
+                                       "x.toml");
+    CHECK(on.parameters.employability_variance == 1.5);
+    CHECK(on.parameters.contacts_capacity_per_coach_week == 20.0);
+    // `inf` is the registry's spelling of "no limit": the same as an absent key.
+    const Scenario unlimited =
+        parse_scenario(kMinimal + "[parcours]\ncontacts_capacity_per_coach_week = inf\n", "x.toml");
+    CHECK_FALSE(unlimited.parameters.contacts_capacity_per_coach_week.has_value());
+    check_error(kMinimal + "[hazards]\nemployability_variance = -0.5\n",
+                "hazards.employability_variance", 12,
+                "expected a variance >= 0 and <= 100, got -0.5");
+    check_error(kMinimal + "[hazards]\nemployability_variance = 101\n",
+                "hazards.employability_variance", 12, "<= 100");
+    check_error(kMinimal + "[hazards]\nemployability_variance = nan\n",
+                "hazards.employability_variance", 12, "got nan");
+    check_error(kMinimal + "[parcours]\ncontacts_capacity_per_coach_week = 0\n",
+                "parcours.contacts_capacity_per_coach_week", 12,
+                "expected a number > 0 (or inf: no limit), got 0");
+    check_error(kMinimal + "[parcours]\ncontacts_capacity_per_coach_week = -inf\n",
+                "parcours.contacts_capacity_per_coach_week", 12, "got -inf");
+    check_error(kMinimal + "[parcours]\ncontacts_capacity_per_coach_week = \"20\"\n",
+                "parcours.contacts_capacity_per_coach_week", 12, "> 0");
+}
+
 TEST_CASE("scenario_toml: shares") {
     check_error(kMinimal + "[profile.duration]\nlt1y = 0.3\n1to2y = 0.3\ngt2y = 0.3\n",
                 "profile.duration", 11, "shares must sum to 1, got 0.9");
