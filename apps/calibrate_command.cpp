@@ -211,18 +211,17 @@ int calibrate_command(const std::vector<std::string>& args) {
         }
     }();
     if (!output.empty()) {
-        experiment::Manifest manifest =
-            make_manifest("calibrate", args, o.seed, o.threads, clock.started_at);
-        manifest.engine = o.engine;
-        manifest.wall_seconds = clock.seconds();
+        const experiment::Manifest manifest =
+            experiment_manifest("calibrate", args, o.seed, o.threads, o.engine, clock);
         calibration->write(output, result, manifest);
         remove_store(plan.path);
     }
     if (vm.count("json")) {
         std::cout << result_json(*calibration, result).dump() << '\n';
     } else {
- std::cout << "Calibration (ABC-SMC) of " << s.model->name()
-                  << (s.base->name() != s.model->name() ? " " + s.base->name() : "") << ": " << o.particles << " particles x " << o.replications << " replication"
+        std::cout << "Calibration (ABC-SMC) of " << s.model->name()
+                  << (s.base->name() != s.model->name() ? " " + s.base->name() : "") << ": "
+                  << o.particles << " particles x " << o.replications << " replication"
                   << (o.replications > 1 ? "s" : "") << ", " << calibration->space().size()
                   << " parameters, " << calibration->targets().size() << " targets\n";
         print_generations(std::cout, *calibration, result);

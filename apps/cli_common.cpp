@@ -136,6 +136,16 @@ dest1::RunManifest make_manifest(const std::string& command, const std::vector<s
     return manifest;
 }
 
+dest1::RunManifest experiment_manifest(const std::string& command,
+                                       const std::vector<std::string>& args, std::uint64_t seed,
+                                       int threads, const std::string& engine,
+                                       const CommandClock& clock) {
+    dest1::RunManifest manifest = make_manifest(command, args, seed, threads, clock.started_at);
+    manifest.engine = engine;
+    manifest.wall_seconds = clock.seconds();
+    return manifest;
+}
+
 // Pads or cuts a UTF-8 name to `width` characters (territory names carry accents).
 std::string fit(const std::string& text, std::size_t width) {
     std::string out;

@@ -46,6 +46,12 @@ struct CommandClock {
 std::string shell_quote(const std::string& word);
 dest1::RunManifest make_manifest(const std::string& command, const std::vector<std::string>& args,
                                  std::uint64_t seed, int threads, const std::string& started_at);
+// The manifest of an experiment command's file: make_manifest with the model's engine, the start
+// and the seconds until now.
+dest1::RunManifest experiment_manifest(const std::string& command,
+                                       const std::vector<std::string>& args, std::uint64_t seed,
+                                       int threads, const std::string& engine,
+                                       const CommandClock& clock);
 
 // A number for a text table: fixed precision, "-" for NaN, never "-0".
 std::string cell(double value, int precision);

@@ -471,10 +471,8 @@ int ensemble_command(const std::vector<std::string>& args) {
     check_memory(ensemble.estimate_bytes(), memory_limit_bytes(vm), "this ensemble");
     std::optional<experiment::UnitStore> store = compute_units(ensemble, plan, common);
     if (!store) return kOk;
-    experiment::Manifest manifest =
-        make_manifest("ensemble", args, eo.seed, eo.threads, clock.started_at);
-    manifest.engine = eo.engine;
-    manifest.wall_seconds = clock.seconds();
+    const experiment::Manifest manifest =
+        experiment_manifest("ensemble", args, eo.seed, eo.threads, eo.engine, clock);
     experiment::EnsembleResult result;
     try {
         result =
@@ -707,10 +705,8 @@ int sweep_command(const std::vector<std::string>& args) {
     check_memory(sweep.estimate_bytes(), memory_limit_bytes(vm), "this sweep");
     std::optional<experiment::UnitStore> store = compute_units(sweep, plan, common);
     if (!store) return kOk;
-    experiment::Manifest manifest =
-        make_manifest("sweep", args, so.seed, so.threads, clock.started_at);
-    manifest.engine = so.engine;
-    manifest.wall_seconds = clock.seconds();
+    const experiment::Manifest manifest =
+        experiment_manifest("sweep", args, so.seed, so.threads, so.engine, clock);
     const experiment::SweepResult result =
         sweep.reduce([&](std::uint64_t id) { return store->get(id); }, output, manifest);
     if (!output.empty()) remove_store(plan.path);

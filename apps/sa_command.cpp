@@ -243,10 +243,8 @@ int sa_command(const std::vector<std::string>& args) {
     const experiment::SaResult result =
         sa->analyse([&](std::uint64_t id) { return store.get(id); });
     if (!output.empty()) {
-        experiment::Manifest manifest =
-            make_manifest("sa", args, o.seed, o.threads, clock.started_at);
-        manifest.engine = o.engine;
-        manifest.wall_seconds = clock.seconds();
+        const experiment::Manifest manifest =
+            experiment_manifest("sa", args, o.seed, o.threads, o.engine, clock);
         sa->write(output, result, manifest);
         remove_store(plan.path);
     }

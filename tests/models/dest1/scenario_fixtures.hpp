@@ -1,5 +1,6 @@
 #pragma once
 // Scenarios built in code, so model tests do not depend on the TOML reader.
+#include "models/dest1/run.hpp"
 #include "models/dest1/scenario.hpp"
 
 namespace essaim::dest1::fixtures {
@@ -139,5 +140,14 @@ inline Scenario full_house_scenario() {
     s.crises = {crisis};
     return s;
 }
+
+// The two engines as types, for TEST_CASE_TEMPLATE: every test of the process runs with both
+// (RunOptions::engine), since each must give MODEL.md's process.
+struct EventEngine {
+    static constexpr Engine value = Engine::event;
+};
+struct DailyEngine {
+    static constexpr Engine value = Engine::daily;
+};
 
 }  // namespace essaim::dest1::fixtures

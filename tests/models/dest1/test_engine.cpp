@@ -17,15 +17,11 @@
 
 using namespace essaim;
 using namespace essaim::dest1;
+using essaim::dest1::fixtures::DailyEngine;
+using essaim::dest1::fixtures::EventEngine;
 
 namespace {
 
-struct EventEngine {
-    static constexpr Engine value = Engine::event;
-};
-struct DailyEngine {
-    static constexpr Engine value = Engine::daily;
-};
 
 // Probability that the first competing event of an agent is a job (or a dropout) on turn k,
 // k = 1..horizon, when a confidence barrier (resolution hazard s) is unresolved at entry: an

@@ -19,17 +19,13 @@
 
 using namespace essaim;
 using namespace essaim::dest1;
+using essaim::dest1::fixtures::DailyEngine;
+using essaim::dest1::fixtures::EventEngine;
 using essaim::test::kZ;
 using essaim::test::proportion_close;
 
 namespace {
 
-struct EventEngine {
-    static constexpr Engine value = Engine::event;
-};
-struct DailyEngine {
-    static constexpr Engine value = Engine::daily;
-};
 
 RunResult run_one(const Scenario& s, Engine engine, int replication, bool agents = true) {
     RunOptions options;

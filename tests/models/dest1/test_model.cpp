@@ -15,6 +15,8 @@
 
 using namespace essaim;
 using namespace essaim::dest1;
+using essaim::dest1::fixtures::DailyEngine;
+using essaim::dest1::fixtures::EventEngine;
 using essaim::test::chi2_critical;
 using essaim::test::chi2_statistic;
 using essaim::test::pooled_chi2;
@@ -22,14 +24,6 @@ using essaim::test::proportion_close;
 
 namespace {
 
-// Every test of the process runs with both engines (RunOptions::engine): the event clocks and the
-// daily draws must each give MODEL.md's process.
-struct EventEngine {
-    static constexpr Engine value = Engine::event;
-};
-struct DailyEngine {
-    static constexpr Engine value = Engine::daily;
-};
 
 // Pooled agent table of R replications.
 struct Pooled {
