@@ -38,7 +38,8 @@ void add_options(po::options_description& options) {
         "min-acceptance", po::value<double>()->default_value(0.01),
         "stop when a generation would accept fewer proposals than this share")(
         "max-simulations", po::value<std::uint64_t>()->default_value(0),
-        "stop before exceeding this many runs (0: no limit)")(
+        "stop before the generations' runs (proposals x R up to each generation's N-th "
+        "acceptance) exceed this (0: no limit)")(
         "max-generations", po::value<std::uint64_t>()->default_value(30), "at most this many generations")(
         "predictive", po::value<std::uint64_t>()->default_value(0),
         "posterior predictive runs (0: as many as particles)")(
@@ -202,9 +203,9 @@ int calibrate_command(const std::vector<std::string>& args) {
     const experiment::CalibrationResult result = [&] {
         try {
             return calibration->run(&*store);
-        } catch (const TomlError&) {
+        } catch (const experiment::UndefinedTargets&) {
             // Targets that no run can compute: the runs are of no use to corrected targets (a
-            // different experiment), so the store goes too.
+            // different experiment), so the store goes too. Any other error keeps it for --resume.
             store.reset();
             remove_store(plan.path);
             throw;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <limits>
 #include <numeric>
 #include <optional>
@@ -233,22 +234,33 @@ std::vector<double> Calibration::batch_values(State& state, const std::vector<st
         },
         &progress);
     progress.finish();
-    std::vector<std::uint8_t> bytes;
+    // Rank 0 reads the batch and sends it to every rank, behind one status byte: a failure on
+    // rank 0 alone must reach the others, which would otherwise wait in the broadcast forever.
+    std::vector<std::uint8_t> bytes{0};
     const std::size_t per_unit = targets_.size() * sizeof(double);
+    std::exception_ptr failure;
     if (root) {
-        bytes.reserve(ids.size() * per_unit);
-        for (std::uint64_t id : ids) {
-            const auto unit = store->get(id);
-            if (unit.size() != per_unit)
-                throw StoreError("unit " + std::to_string(id) +
-                                 " does not hold this calibration's targets");
-            bytes.insert(bytes.end(), unit.begin(), unit.end());
-            state.stored.insert(id);
+        try {
+            bytes.reserve(1 + ids.size() * per_unit);
+            for (std::uint64_t id : ids) {
+                const auto unit = store->get(id);
+                if (unit.size() != per_unit)
+                    throw StoreError("unit " + std::to_string(id) +
+                                     " does not hold this calibration's targets");
+                bytes.insert(bytes.end(), unit.begin(), unit.end());
+                state.stored.insert(id);
+            }
+        } catch (...) {
+            failure = std::current_exception();
+            bytes.assign(1, 1);
         }
     }
     distributed::broadcast(bytes);
-    std::vector<double> values(bytes.size() / sizeof(double));
-    if (!values.empty()) std::memcpy(values.data(), bytes.data(), bytes.size());
+    if (failure) std::rethrow_exception(failure);
+    if (bytes.empty() || bytes[0] != 0)
+        throw std::runtime_error("rank 0 failed while reading the batch (its message says why)");
+    std::vector<double> values((bytes.size() - 1) / sizeof(double));
+    if (!values.empty()) std::memcpy(values.data(), bytes.data() + 1, bytes.size() - 1);
     return values;
 }
 
@@ -328,15 +340,23 @@ namespace {
 // below it. Empty when it cannot shrink at all.
 std::optional<double> next_tolerance(const CalibrationGeneration& gen, std::uint64_t r,
                                      double quantile, double final_tolerance) {
+    // Each particle's weight is shared by its replications within the tolerance, so that a
+    // particle counts once whatever R.
     std::vector<double> d, w;
-    for (std::size_t i = 0; i < gen.population.size(); ++i)
+    for (std::size_t i = 0; i < gen.population.size(); ++i) {
+        std::uint64_t within = 0;
+        for (std::uint64_t k = 0; k < r; ++k) {
+            const double x = gen.distances[i * r + k];
+            within += std::isfinite(x) && x <= gen.tolerance;
+        }
         for (std::uint64_t k = 0; k < r; ++k) {
             const double x = gen.distances[i * r + k];
             if (std::isfinite(x) && x <= gen.tolerance) {
                 d.push_back(x);
-                w.push_back(gen.population.weights[i]);
+                w.push_back(gen.population.weights[i] / static_cast<double>(within));
             }
         }
+    }
     if (d.empty()) return std::nullopt;
     double next = abc::weighted_quantile(d, w, quantile);
     if (final_tolerance >= 0) next = std::max(next, final_tolerance);
@@ -359,12 +379,13 @@ std::optional<double> next_tolerance(const CalibrationGeneration& gen, std::uint
         for (std::size_t i = t; i < gen.simulated.size() && !defined; i += s)
             defined = std::isfinite(gen.simulated[i]);
         if (!defined)
-            throw TomlError(targets[t].kpi_where, targets[t].kpi_key,
+            throw UndefinedTargets(targets[t].kpi_where, targets[t].kpi_key,
                             "no run drawn from the prior gave target '" + targets[t].name +
                                 "' a value" + why);
     }
-    throw TomlError({targets.front().where.file, 0, 0}, "",
-                    "no run drawn from the prior gave a value to every target at once" + why);
+    throw UndefinedTargets(targets.front().where, targets.front().path,
+                           "no run drawn from the prior gave a value to every target at once" +
+                               why);
 }
 
 }  // namespace

@@ -31,6 +31,12 @@
 
 namespace essaim::experiment {
 
+// Targets that no run drawn from the prior can compute (found by running generation 0): bad input,
+// located at the first such target; its runs are of no use to corrected targets.
+struct UndefinedTargets : TomlError {
+    using TomlError::TomlError;
+};
+
 struct CalibrationOptions {
     std::size_t particles = 500;
     std::uint64_t replications = 1;

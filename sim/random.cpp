@@ -1,3 +1,4 @@
+#include <cmath>
 #include "sim/random.hpp"
 
 #include <boost/random/gamma_distribution.hpp>
@@ -16,9 +17,9 @@ std::int64_t poisson(RandomStream& stream, double mean) {
 }
 
 double gamma_variate(RandomStream& stream, double shape, double scale) {
-    if (!(shape > 0.0) || !(scale > 0.0))
+    if (!(shape > 0.0) || !(scale > 0.0) || !std::isfinite(shape) || !std::isfinite(scale))
         throw std::domain_error("gamma_variate: shape " + std::to_string(shape) + " and scale " +
-                                std::to_string(scale) + " must be > 0");
+                                std::to_string(scale) + " must be finite and > 0");
     boost::random::gamma_distribution<double> distribution(shape, scale);
     return distribution(stream);
 }

@@ -99,6 +99,7 @@ constexpr Range kOutreachRate{0, true, 1e4, "a number", ">= 0 and <= 10000 peopl
 // MODEL.md §7.1 allows any v >= 0; above 100 nearly everyone's Z is about 0 (at v = 100, 92 % of
 // people have Z < 0.01) and the mean of 1 rests on a handful of agents: no use for calibration.
 constexpr Range kEmployabilityVariance{0, true, 100, "a variance", ">= 0 and <= 100"};
+constexpr double kMinPositiveVariance = 1e-12;
 constexpr std::int64_t kMaxDays = 36500;  // 100 years: parcours, follow-up, run span
 constexpr std::int64_t kMaxPool = 1'000'000'000'000;
 
@@ -351,6 +352,12 @@ void read_parameters(const Section& top, Scenario& scenario) {
     hazards.number("post_job_days", p.post_job_days, kPositive);
     hazards.number("digital_penalty", p.digital_penalty, kProbability);
     hazards.number("employability_variance", p.employability_variance, kEmployabilityVariance);
+    // A positive v so small that the gamma's shape 1/v overflows would give non-finite Z.
+    if (p.employability_variance > 0 && p.employability_variance < kMinPositiveVariance) {
+        const TomlNode* v = hazards.get("employability_variance");
+        fail(v->where, hazards.path_of("employability_variance"),
+             "expected 0 or a variance >= 1e-12 (and <= 100), got " + v->describe());
+    }
 
     const Section outreach = top.table("outreach");
     outreach.allow_only({"per_coach_per_day", "pool_half"});

@@ -308,15 +308,16 @@ def file_contents(path, expect_replications, label):
                   f"{label} generation {g}: {np.sum(~within.any(axis=1))} particles with no "
                   f"replication within {tolerance[g]}")
         # The schedule: each tolerance is the weighted --quantile of the previous generation's
-        # distances within its tolerance (a particle's weight for each of its replications),
+        # distances within its tolerance (a particle's weight shared by its replications there),
         # never below --final-tolerance; when that would not shrink it (discrete distances),
         # the largest distance below it.
         quantile, final = float(manifest["quantile"]), float(manifest["final_tolerance"])
         for g in range(count - 1):
             gen = f["generations"][str(g)]
             d = gen["distances"][:]
-            w = np.repeat(gen["weights"][:], r).reshape(d.shape)
             keep = np.isfinite(d) & (d <= tolerance[g])
+            # A particle's weight is shared by its replications within the tolerance.
+            w = np.repeat(gen["weights"][:], r).reshape(d.shape) / np.maximum(keep.sum(axis=1), 1)[:, None]
             expected = weighted_quantile(d[keep], w[keep], quantile)
             if final >= 0:
                 expected = max(expected, final)

@@ -384,6 +384,9 @@ TEST_CASE("scenario_toml: version 1.1 keys, employability variance and coach tim
                 "hazards.employability_variance", 12, "<= 100");
     check_error(kMinimal + "[hazards]\nemployability_variance = nan\n",
                 "hazards.employability_variance", 12, "got nan");
+    // Positive but so small that the gamma's shape 1/v overflows (every Z would be non-finite).
+    check_error(kMinimal + "[hazards]\nemployability_variance = 1e-310\n",
+                "hazards.employability_variance", 12, "expected 0 or a variance >= 1e-12");
     check_error(kMinimal + "[parcours]\ncontacts_capacity_per_coach_week = 0\n",
                 "parcours.contacts_capacity_per_coach_week", 12,
                 "expected a number > 0 (or inf: no limit), got 0");
