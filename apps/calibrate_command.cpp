@@ -82,13 +82,7 @@ experiment::CalibrationOptions options_of(const po::variables_map& vm, const Set
     if (o.max_simulations > 0 && o.max_simulations < o.particles * o.replications)
         throw UsageError("--max-simulations: the first generation alone needs particles x "
                          "replications = " + std::to_string(o.particles * o.replications) + " runs");
-    if (vm.count("engine")) {
-        o.engine = vm["engine"].as<std::string>();
-        const auto engines = s.model->engines();
-        if (std::find(engines.begin(), engines.end(), o.engine) == engines.end())
-            throw UsageError("--engine: the " + s.model->name() + " model has no engine '" +
-                             o.engine + "'");
-    }
+    o.engine = engine_of(vm, *s.model);
     return o;
 }
 

@@ -1,5 +1,7 @@
 #include "apps/cli_common.hpp"
 
+#include "experiment/model.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -280,6 +282,19 @@ void check_output_path(const std::string& path, const std::vector<std::string>& 
 
 void report_written(const std::string& path, bool existed_before, bool quiet) {
     if (!quiet) std::cerr << (existed_before ? "replaced " : "wrote ") << path << '\n';
+}
+
+std::string engine_of(const boost::program_options::variables_map& vm,
+                      const experiment::Model& model) {
+    if (!vm.count("engine")) return "";
+    const std::string engine = vm["engine"].as<std::string>();
+    const auto engines = model.engines();
+    if (std::find(engines.begin(), engines.end(), engine) != engines.end()) return engine;
+    std::string known;
+    for (const auto& e : engines) known += (known.empty() ? "" : ", ") + e;
+    throw UsageError("--engine: the " + model.name() + " model has " +
+                     (known.empty() ? std::string("one engine only") : "the engines " + known) +
+                     ", not '" + engine + "'");
 }
 
 }  // namespace essaim::cli

@@ -13,6 +13,10 @@
 #include "models/dest1/output_hdf5.hpp"
 #include "models/dest1/outputs.hpp"
 
+namespace essaim::experiment {
+class Model;
+}
+
 namespace essaim::cli {
 
 // Parses `args` against `options`; `positionals` name the positional arguments in order, the
@@ -75,6 +79,10 @@ std::uint64_t memory_limit_bytes(const boost::program_options::variables_map& vm
 void check_memory(std::uint64_t estimate, std::uint64_t limit, const std::string& what);
 // Bytes as GiB with three significant digits, e.g. "0.0712", "1.5", "3.73e+06".
 std::string gib_text(std::uint64_t bytes);
+
+// --engine checked against the model's engines ("" when not given); UsageError naming them.
+std::string engine_of(const boost::program_options::variables_map& vm,
+                      const experiment::Model& model);
 
 // ---- Output files (docs/RELIABILITY.md)
 

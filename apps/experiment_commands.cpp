@@ -47,18 +47,6 @@ void add_ensemble_options(po::options_description& options) {
 }
 
 // --engine, checked against what the model offers ("" when not given: the model's default).
-std::string engine_of(const po::variables_map& vm, const experiment::Model& model) {
-    if (!vm.count("engine")) return "";
-    const std::string engine = vm["engine"].as<std::string>();
-    const auto engines = model.engines();
-    if (std::find(engines.begin(), engines.end(), engine) != engines.end()) return engine;
-    std::string known;
-    for (const auto& e : engines) known += (known.empty() ? "" : ", ") + e;
-    throw UsageError("--engine: the " + model.name() + " model has " +
-                     (known.empty() ? std::string("one engine only") : "the engines " + known) +
-                     ", not '" + engine + "'");
-}
-
 struct CommonOptions {
     std::uint64_t replications;
     int threads;

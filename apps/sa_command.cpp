@@ -210,13 +210,7 @@ int sa_command(const std::vector<std::string>& args) {
     if (o.threads < 1) throw UsageError("--threads must be at least 1");
     o.bootstrap = vm["bootstrap"].as<std::uint64_t>();
     if (vm.count("kpi")) o.kpis = vm["kpi"].as<std::vector<std::string>>();
-    if (vm.count("engine")) {
-        o.engine = vm["engine"].as<std::string>();
-        const auto engines = s.model->engines();
-        if (std::find(engines.begin(), engines.end(), o.engine) == engines.end())
-            throw UsageError("--engine: the " + s.model->name() + " model has no engine '" +
-                             o.engine + "'");
-    }
+    o.engine = engine_of(vm, *s.model);
     std::optional<experiment::SensitivityAnalysis> sa;
     try {
         sa.emplace(*s.model, s.base->source_text(), s.path, s.space, o);

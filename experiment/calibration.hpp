@@ -111,7 +111,8 @@ public:
     // `id`: one model run per distinct cut date, all with the same random numbers.
     std::vector<double> simulate(const std::vector<double>& u, std::uint64_t id) const;
 
-    // A unit's simulated values from its distances to the targets (NaN -> infinity).
+    // The distance of one run's simulated target values to the observed ones: the root of the sum
+    // of squared (simulated - value) / scale; infinite when a value is undefined (NaN).
     double distance(const double* simulated) const;
 
 private:
